@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import type { CommandContext } from '../program.js';
+
+/**
+ * Every command lives in its own file beside this one and is registered here, so the list of
+ * what `waymark` can do reads in one place.
+ */
+export function registerCommands(program: Command, context: CommandContext): void {
+  program.version('0.1.0');
+  // Commands are added by their own modules: register<Name>Command(program, context).
+  if (context.debug) program.showSuggestionAfterError(true);
+}

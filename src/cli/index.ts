@@ -1,0 +1,3 @@
+export { main, ExitCode } from './program.js';
+export type { CommandContext } from './program.js';
+export type { CliIO } from './output.js';
