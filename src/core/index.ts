@@ -1,2 +1,5 @@
 export * from './errors.js';
 export * from './clock.js';
+export * from './spec.js';
+export type * from './model.js';
+export type * from './store.js';

@@ -1,0 +1,213 @@
+/**
+ * The storage contract. The core owns it; `store/sqlite` (embedded, default) and `store/postgres`
+ * implement it and pass the same conformance suite.
+ *
+ * Principles it encodes:
+ * - Work is claimed in batches and committed in ONE transaction together with every effect it caused
+ *   (transactional outbox): state and effects never diverge, nothing is lost on a crash.
+ * - Per-customer order: a claimed batch holds, for each of its customers, that customer's oldest
+ *   pending events (by `seq`) and due timers; no other worker holds the same customer until the batch
+ *   is committed or its lease expires.
+ * - `now` is always a parameter: the store never reads the database's clock.
+ */
+import type {
+  AlertRecord,
+  AppendResult,
+  CustomerRecord,
+  DecisionRecord,
+  EnrollmentRecord,
+  EnrollmentStatus,
+  JourneyEventRecord,
+  JourneyStateRecord,
+  JourneyVersionRecord,
+  JsonObject,
+  MessageRecord,
+  MessageStatus,
+  NewEvent,
+  OutboxEntry,
+  OutboxKind,
+  StoredEvent,
+  TaskRecord,
+  TimerRecord,
+  TriggerExecutionRecord,
+} from './model.js';
+import type { Instant } from './spec.js';
+
+/** What to claim. */
+export interface ClaimOptions {
+  now: Instant;
+  /** Upper bound on events in the batch (all customers together). */
+  maxEvents: number;
+  /** Upper bound on due timers in the batch. */
+  maxTimers: number;
+  /** Who claims; shown in leases for diagnosis. */
+  workerId: string;
+  /** How long the claim holds before another worker may take the same customers over. */
+  leaseMs: number;
+}
+
+/** Everything one customer brings into a batch. */
+export interface CustomerWork {
+  customerId: string;
+  /** Current profile, or null when the customer does not exist (yet) or was deleted. */
+  customer: CustomerRecord | null;
+  /** Pending events in `seq` order. */
+  events: StoredEvent[];
+  /** Due pending timers in `dueAt` order. */
+  timers: TimerRecord[];
+  /** Active enrollments, plus the most recent ended one per journey (for re-entry policies). */
+  enrollments: EnrollmentRecord[];
+  /** Last known truth value of each condition trigger for this customer (edge detection). */
+  triggerStates: Record<string, boolean>;
+}
+
+/** A claimed batch of work. */
+export interface WorkBatch {
+  leaseId: string;
+  claimedAt: Instant;
+  customers: CustomerWork[];
+}
+
+/** Everything a processed batch writes, committed atomically by `commitWork`. */
+export interface WorkResult {
+  processedEventSeqs: number[];
+  /** Events that could not be processed (poison events): marked failed with the reason, never retried forever. */
+  failedEvents: { seq: number; error: string }[];
+  firedTimerIds: string[];
+  customerUpserts: CustomerRecord[];
+  customerDeletes: string[];
+  enrollmentUpserts: EnrollmentRecord[];
+  timersToAdd: TimerRecord[];
+  timerIdsToCancel: string[];
+  messages: MessageRecord[];
+  journeyEvents: JourneyEventRecord[];
+  outbox: OutboxEntry[];
+  triggerExecutions: TriggerExecutionRecord[];
+  triggerStates: { triggerName: string; customerId: string; value: boolean }[];
+  ruleFires: { ruleId: string; customerId: string; firedAt: Instant }[];
+  decisions: DecisionRecord[];
+  tasks: TaskRecord[];
+  alerts: AlertRecord[];
+}
+
+/** Pagination: results after `cursor` (an opaque string returned by the previous page). */
+export interface Page {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** A page of results. */
+export interface PageResult<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Filter for enrollments. */
+export interface EnrollmentFilter extends Page {
+  journeyId?: string | undefined;
+  customerId?: string | undefined;
+  status?: EnrollmentStatus | undefined;
+}
+
+/** Filter for messages. */
+export interface MessageFilter extends Page {
+  customerId?: string | undefined;
+  journeyId?: string | undefined;
+  channel?: string | undefined;
+  status?: MessageStatus | undefined;
+}
+
+/** Filter for the journey event log. */
+export interface JourneyEventFilter extends Page {
+  customerId?: string | undefined;
+  journeyId?: string | undefined;
+  type?: string | undefined;
+}
+
+/** Counts per journey, for metrics and the dashboard. */
+export interface JourneyCounts {
+  journeyId: string;
+  byStatus: Record<EnrollmentStatus, number>;
+  /** Active enrollments per current stage. */
+  activeByStage: Record<string, number>;
+}
+
+/** The storage contract. Every method is atomic on its own. */
+export interface Store {
+  /** Applies pending numbered migrations; safe to call at every start-up and from several processes. */
+  migrate(): Promise<void>;
+  /** Releases connections; idempotent. */
+  close(): Promise<void>;
+
+  // ---- ingestion ---------------------------------------------------------------------------
+  /** Appends events durably in one transaction; duplicates (same idempotency key or id) are reported, not stored. */
+  appendEvents(events: readonly NewEvent[], receivedAt: Instant): Promise<AppendResult[]>;
+  /** Upserts customer profiles directly (bulk import); attributes are replaced, not merged. */
+  upsertCustomers(customers: readonly CustomerRecord[]): Promise<void>;
+
+  // ---- processing --------------------------------------------------------------------------
+  /** Claims a batch of pending events and due timers grouped by customer; null when there is nothing to do. */
+  claimWork(options: ClaimOptions): Promise<WorkBatch | null>;
+  /** Commits a batch's results in one transaction and releases its lease. */
+  commitWork(batch: WorkBatch, result: WorkResult): Promise<void>;
+  /** Gives a batch back unprocessed (graceful shutdown). */
+  releaseWork(batch: WorkBatch): Promise<void>;
+  /** Earliest due instant of a pending timer, or null: how long a worker (or simulation) may sleep. */
+  nextTimerDueAt(): Promise<Instant | null>;
+  /** Number of events not yet processed. */
+  pendingEventCount(): Promise<number>;
+
+  // ---- outbox ------------------------------------------------------------------------------
+  /** Claims pending outbox entries available at `now`, oldest first. */
+  claimOutbox(options: {
+    now: Instant;
+    limit: number;
+    kinds?: readonly OutboxKind[];
+  }): Promise<OutboxEntry[]>;
+  /** Marks outbox entries done. */
+  completeOutbox(seqs: readonly number[]): Promise<void>;
+  /** Records a failed attempt; the entry becomes available again at `retryAt`, or failed for good when null. */
+  failOutbox(seq: number, error: string, retryAt: Instant | null): Promise<void>;
+
+  // ---- journeys ----------------------------------------------------------------------------
+  /** Stores a definition as a new version unless its hash equals the current one; returns the current version. */
+  saveJourneyVersion(
+    journeyId: string,
+    definition: JsonObject,
+    hash: string,
+    now: Instant,
+  ): Promise<{ version: number; created: boolean }>;
+  getJourneyVersion(journeyId: string, version: number): Promise<JourneyVersionRecord | null>;
+  listJourneyVersions(journeyId: string): Promise<JourneyVersionRecord[]>;
+  getJourneyState(journeyId: string): Promise<JourneyStateRecord | null>;
+  listJourneyStates(): Promise<JourneyStateRecord[]>;
+  setJourneyStatus(journeyId: string, status: 'active' | 'paused', now: Instant): Promise<void>;
+
+  // ---- reads -------------------------------------------------------------------------------
+  getCustomer(customerId: string): Promise<CustomerRecord | null>;
+  listCustomers(page: Page): Promise<PageResult<CustomerRecord>>;
+  getEvent(id: string): Promise<StoredEvent | null>;
+  getEnrollment(id: string): Promise<EnrollmentRecord | null>;
+  listEnrollments(filter: EnrollmentFilter): Promise<PageResult<EnrollmentRecord>>;
+  listMessages(filter: MessageFilter): Promise<PageResult<MessageRecord>>;
+  listJourneyEvents(filter: JourneyEventFilter): Promise<PageResult<JourneyEventRecord>>;
+  listTimers(filter: {
+    customerId?: string;
+    enrollmentId?: string;
+    status?: string;
+  }): Promise<TimerRecord[]>;
+  listDecisions(filter: { customerId: string; limit: number }): Promise<DecisionRecord[]>;
+  listTasks(filter: {
+    customerId?: string;
+    status?: TaskRecord['status'];
+    limit: number;
+  }): Promise<TaskRecord[]>;
+  listAlerts(filter: { status?: AlertRecord['status']; limit: number }): Promise<AlertRecord[]>;
+  listTriggerExecutions(filter: {
+    triggerName?: string;
+    limit: number;
+  }): Promise<TriggerExecutionRecord[]>;
+  /** Rule fires per rule for one customer since `since` (rule `limits`). */
+  countRuleFires(customerId: string, since: Instant): Promise<Record<string, number>>;
+  journeyCounts(): Promise<JourneyCounts[]>;
+}
