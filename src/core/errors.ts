@@ -36,8 +36,9 @@ export class WaymarkError extends Error {
 
 /** Input that does not have the expected shape (API body, CLI argument, CSV row). */
 export class InvalidInputError extends WaymarkError {
-  constructor(message: string, details?: unknown) {
-    super('INVALID_INPUT', message, { details });
+  /** @param code a more specific stable code than `INVALID_INPUT`, e.g. `BATCH_TOO_LARGE`. */
+  constructor(message: string, details?: unknown, code = 'INVALID_INPUT') {
+    super(code, message, { details });
   }
 }
 
