@@ -3,3 +3,4 @@ export * from './clock.js';
 export * from './spec.js';
 export type * from './model.js';
 export type * from './store.js';
+export * from './ids.js';
