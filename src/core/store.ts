@@ -166,6 +166,21 @@ export interface Store {
   }): Promise<OutboxEntry[]>;
   /** Marks outbox entries done. */
   completeOutbox(seqs: readonly number[]): Promise<void>;
+  /**
+   * Records what delivery did with claimed `message` outbox entries, atomically: each message's new
+   * status (and `sent_at` when sent), the journey events that causes (`message.sent`, ...), and the
+   * outbox entries that are now done.
+   */
+  completeDeliveries(
+    deliveries: readonly {
+      messageId: string;
+      status: MessageStatus;
+      at: Instant;
+      error: string | null;
+    }[],
+    journeyEvents: readonly JourneyEventRecord[],
+    outboxSeqs: readonly number[],
+  ): Promise<void>;
   /** Records a failed attempt; the entry becomes available again at `retryAt`, or failed for good when null. */
   failOutbox(seq: number, error: string, retryAt: Instant | null): Promise<void>;
 
