@@ -74,7 +74,12 @@ export interface WorkResult {
   /** Events that could not be processed (poison events): marked failed with the reason, never retried forever. */
   failedEvents: { seq: number; error: string }[];
   firedTimerIds: string[];
+  /** Each customer's final profile; applied after `customerDeletes` (a re-created customer appears in both). */
   customerUpserts: CustomerRecord[];
+  /**
+   * Profiles to delete. Only the profile goes: enrollments, messages, events and journey events keep
+   * their `customer_id` for audit; the engine decides what happens to enrollments.
+   */
   customerDeletes: string[];
   enrollmentUpserts: EnrollmentRecord[];
   timersToAdd: TimerRecord[];
@@ -148,7 +153,11 @@ export interface Store {
   // ---- processing --------------------------------------------------------------------------
   /** Claims a batch of pending events and due timers grouped by customer; null when there is nothing to do. */
   claimWork(options: ClaimOptions): Promise<WorkBatch | null>;
-  /** Commits a batch's results in one transaction and releases its lease. */
+  /**
+   * Commits a batch's results in one transaction and releases its lease. Fails with
+   * `STORE_LEASE_LOST` when another claim took over one of the batch's customers (its lease had
+   * expired). On any failure nothing is written and the lease stays until released or expired.
+   */
   commitWork(batch: WorkBatch, result: WorkResult): Promise<void>;
   /** Gives a batch back unprocessed (graceful shutdown). */
   releaseWork(batch: WorkBatch): Promise<void>;
@@ -158,18 +167,26 @@ export interface Store {
   pendingEventCount(): Promise<number>;
 
   // ---- outbox ------------------------------------------------------------------------------
-  /** Claims pending outbox entries available at `now`, oldest first. */
+  /**
+   * Claims pending outbox entries available at `now`, oldest first. Claimed entries stay invisible
+   * to other claims for `leaseMs` (their `availableAt` moves to `now + leaseMs`), so a dispatcher
+   * that dies mid-way delays them instead of losing them.
+   */
   claimOutbox(options: {
     now: Instant;
     limit: number;
     kinds?: readonly OutboxKind[];
+    /** How long the claim holds, in ms; default 60 000. */
+    leaseMs?: number;
   }): Promise<OutboxEntry[]>;
   /** Marks outbox entries done. */
   completeOutbox(seqs: readonly number[]): Promise<void>;
   /**
    * Records what delivery did with claimed `message` outbox entries, atomically: each message's new
    * status (and `sent_at` when sent), the journey events that causes (`message.sent`, ...), and the
-   * outbox entries that are now done.
+   * outbox entries that are now done. `sent_at` is the first delivery attempt: it is also set for
+   * `failed` and `dead_lettered`, so the guide's "message delivery issues" query sees failures.
+   * Unknown message ids are ignored.
    */
   completeDeliveries(
     deliveries: readonly {
@@ -181,7 +198,10 @@ export interface Store {
     journeyEvents: readonly JourneyEventRecord[],
     outboxSeqs: readonly number[],
   ): Promise<void>;
-  /** Records a failed attempt; the entry becomes available again at `retryAt`, or failed for good when null. */
+  /**
+   * Records a failed attempt (`attempts` + 1); the entry becomes available again at `retryAt`, or
+   * failed for good when null.
+   */
   failOutbox(seq: number, error: string, retryAt: Instant | null): Promise<void>;
 
   // ---- journeys ----------------------------------------------------------------------------
@@ -200,29 +220,38 @@ export interface Store {
 
   // ---- reads -------------------------------------------------------------------------------
   getCustomer(customerId: string): Promise<CustomerRecord | null>;
+  /** Customers by id. */
   listCustomers(page: Page): Promise<PageResult<CustomerRecord>>;
   getEvent(id: string): Promise<StoredEvent | null>;
   getEnrollment(id: string): Promise<EnrollmentRecord | null>;
+  /** Enrollments by `enrolledAt`, then id. */
   listEnrollments(filter: EnrollmentFilter): Promise<PageResult<EnrollmentRecord>>;
+  /** Messages by `createdAt`, then id. */
   listMessages(filter: MessageFilter): Promise<PageResult<MessageRecord>>;
+  /** Journey events by `seq` (the order they were recorded in). */
   listJourneyEvents(filter: JourneyEventFilter): Promise<PageResult<JourneyEventRecord>>;
+  /** Timers by `dueAt`, then id. */
   listTimers(filter: {
     customerId?: string;
     enrollmentId?: string;
     status?: string;
   }): Promise<TimerRecord[]>;
+  /** The most recent decisions first. */
   listDecisions(filter: { customerId: string; limit: number }): Promise<DecisionRecord[]>;
+  /** The most recent tasks first. */
   listTasks(filter: {
     customerId?: string;
     status?: TaskRecord['status'];
     limit: number;
   }): Promise<TaskRecord[]>;
+  /** The most recent alerts first. */
   listAlerts(filter: { status?: AlertRecord['status']; limit: number }): Promise<AlertRecord[]>;
+  /** The most recent executions first. */
   listTriggerExecutions(filter: {
     triggerName?: string;
     limit: number;
   }): Promise<TriggerExecutionRecord[]>;
-  /** Rule fires per rule for one customer since `since` (rule `limits`). */
+  /** Rule fires per rule for one customer at or after `since` (rule `limits`). */
   countRuleFires(customerId: string, since: Instant): Promise<Record<string, number>>;
   journeyCounts(): Promise<JourneyCounts[]>;
 }
