@@ -4,3 +4,4 @@ export * from './spec.js';
 export type * from './model.js';
 export type * from './store.js';
 export * from './ids.js';
+export * from './log.js';

@@ -1,0 +1,2 @@
+export { RecordingChannel, InAppInbox } from './channel.js';
+export type { ChannelSender, SendOutcome } from './channel.js';

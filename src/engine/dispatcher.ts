@@ -1,0 +1,168 @@
+import type {
+  Instant,
+  JourneyEventRecord,
+  Logger,
+  MessageRecord,
+  MessageStatus,
+  OutboxEntry,
+  Store,
+} from '../core/index.js';
+import type { ChannelSender } from '../delivery/index.js';
+
+/** Receives committed journey events (webhooks, stream publishers, simulation output). */
+export type JourneyEventSink = (events: readonly JourneyEventRecord[]) => Promise<void>;
+
+/** Performs a webhook call an action or journey step asked for; resolves when the target accepted it. */
+export type WebhookCaller = (call: Record<string, unknown>) => Promise<void>;
+
+/** Delay before a failed outbox entry is tried again, by attempt number (1-based). */
+function retryDelayMs(attempt: number): number {
+  return Math.min(60_000 * 2 ** (attempt - 1), 3_600_000);
+}
+
+/** Attempts before an outbox entry is given up on. */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Executes committed effects from the outbox, after the transaction that created them. Every effect
+ * carries an idempotency key, so an entry handed over twice (a crash between sending and marking it
+ * done) is not sent twice by a sender that honours the key.
+ */
+export class OutboxDispatcher {
+  readonly #store: Store;
+  readonly #senders: ReadonlyMap<string, ChannelSender>;
+  readonly #fallbackSender: ChannelSender;
+  readonly #sinks: JourneyEventSink[];
+  readonly #callWebhook: WebhookCaller;
+  readonly #log: Logger;
+  readonly #batchSize: number;
+
+  constructor(deps: {
+    store: Store;
+    senders: ReadonlyMap<string, ChannelSender>;
+    /** Used for channels without a sender of their own. */
+    fallbackSender: ChannelSender;
+    sinks?: JourneyEventSink[];
+    callWebhook: WebhookCaller;
+    log: Logger;
+    batchSize?: number;
+  }) {
+    this.#store = deps.store;
+    this.#senders = deps.senders;
+    this.#fallbackSender = deps.fallbackSender;
+    this.#sinks = deps.sinks ?? [];
+    this.#callWebhook = deps.callWebhook;
+    this.#log = deps.log;
+    this.#batchSize = deps.batchSize ?? 500;
+  }
+
+  /** Adds a receiver of journey events (e.g. simulation output). */
+  addSink(sink: JourneyEventSink): void {
+    this.#sinks.push(sink);
+  }
+
+  /** Drains one batch of due outbox entries; returns how many were handled. */
+  async drain(now: Instant): Promise<number> {
+    const entries = await this.#store.claimOutbox({ now, limit: this.#batchSize });
+    if (entries.length === 0) return 0;
+    const messages: OutboxEntry[] = [];
+    const journeyEvents: OutboxEntry[] = [];
+    const others: OutboxEntry[] = [];
+    for (const entry of entries) {
+      if (entry.kind === 'message') messages.push(entry);
+      else if (entry.kind === 'journey_event') journeyEvents.push(entry);
+      else others.push(entry);
+    }
+    await this.#deliverMessages(messages, now);
+    await this.#publishJourneyEvents(journeyEvents, now);
+    for (const entry of others) await this.#runOther(entry, now);
+    return entries.length;
+  }
+
+  async #deliverMessages(entries: OutboxEntry[], now: Instant): Promise<void> {
+    if (entries.length === 0) return;
+    const deliveries: {
+      messageId: string;
+      status: MessageStatus;
+      at: Instant;
+      error: string | null;
+    }[] = [];
+    const events: JourneyEventRecord[] = [];
+    const done: number[] = [];
+    for (const entry of entries) {
+      const message = entry.payload['message'] as unknown as MessageRecord;
+      const sender = this.#senders.get(message.channel) ?? this.#fallbackSender;
+      const outcome = await sender.send(message).catch((error: unknown) => ({
+        status: 'failed' as const,
+        error: error instanceof Error ? error.message : String(error),
+        retryable: true,
+      }));
+      const attempt = entry.attempts + 1;
+      if (outcome.status === 'failed' && outcome.retryable && attempt < MAX_ATTEMPTS) {
+        await this.#store.failOutbox(entry.seq ?? 0, outcome.error, now + retryDelayMs(attempt));
+        continue;
+      }
+      const status: MessageStatus = outcome.status;
+      deliveries.push({
+        messageId: message.id,
+        status,
+        at: now,
+        error: outcome.status === 'failed' ? outcome.error : null,
+      });
+      events.push({
+        type: outcome.status === 'failed' ? 'message.failed' : 'message.sent',
+        journeyId: message.journeyId ?? '',
+        customerId: message.customerId,
+        timestamp: now,
+        data: {
+          message_id: message.id,
+          channel: message.channel,
+          step_id: message.stepId,
+          enrollment_id: message.enrollmentId,
+          ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
+          ...(outcome.status === 'delivered' ? { delivered: true } : {}),
+        },
+      });
+      if (entry.seq !== undefined) done.push(entry.seq);
+    }
+    if (deliveries.length > 0) await this.#store.completeDeliveries(deliveries, events, done);
+  }
+
+  async #publishJourneyEvents(entries: OutboxEntry[], now: Instant): Promise<void> {
+    if (entries.length === 0) return;
+    const events = entries.map((e) => e.payload as unknown as JourneyEventRecord);
+    try {
+      for (const sink of this.#sinks) await sink(events);
+      await this.#store.completeOutbox(
+        entries.flatMap((e) => (e.seq === undefined ? [] : [e.seq])),
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#log.warn('journey event publishing failed; will retry', { error: reason });
+      for (const entry of entries) {
+        const attempt = entry.attempts + 1;
+        await this.#store.failOutbox(
+          entry.seq ?? 0,
+          reason,
+          attempt < MAX_ATTEMPTS ? now + retryDelayMs(attempt) : null,
+        );
+      }
+    }
+  }
+
+  async #runOther(entry: OutboxEntry, now: Instant): Promise<void> {
+    try {
+      if (entry.kind === 'webhook') await this.#callWebhook(entry.payload);
+      await this.#store.completeOutbox(entry.seq === undefined ? [] : [entry.seq]);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const attempt = entry.attempts + 1;
+      this.#log.warn('outbox effect failed', { kind: entry.kind, key: entry.key, error: reason });
+      await this.#store.failOutbox(
+        entry.seq ?? 0,
+        reason,
+        attempt < MAX_ATTEMPTS ? now + retryDelayMs(attempt) : null,
+      );
+    }
+  }
+}
