@@ -1,0 +1,76 @@
+/**
+ * Rule actions, compiled once per rule set and resolved per fired rule: params rendered from the
+ * customer's context, the delay turned into an instant, the retry setting handed on.
+ */
+import type { ConditionContext } from '../conditions/index.js';
+import { compileParams } from './params.js';
+import {
+  InvalidRuleError,
+  type RuleActionDefinition,
+  type RuleDuration,
+  type RuleRetry,
+} from './definition.js';
+
+/** An action of a fired rule, ready to be scheduled for one customer. */
+export interface ResolvedAction {
+  /** The action type, as defined. */
+  readonly type: string;
+  /**
+   * Params with every placeholder rendered from the context. A value without placeholders may be
+   * the very object of the definition, shared by every customer: treat params as read-only.
+   */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Placeholder paths that had no value in the context (empty when all resolved). */
+  readonly missing: readonly string[];
+  /** When to run the action: the batch's `now`, plus the action's `delay` if it has one. */
+  readonly runAt: number;
+  /** The action's delay as defined, when it has one. */
+  readonly delay?: RuleDuration | undefined;
+  /** The action's retry setting, untouched, when it has one. */
+  readonly retry?: RuleRetry | undefined;
+}
+
+/** One action with its params compiled. */
+export class CompiledAction {
+  readonly #definition: RuleActionDefinition;
+  readonly #render: (context: ConditionContext) => { value: unknown; missing: readonly string[] };
+  readonly #delayMs: number;
+
+  /**
+   * @param path the action's path in the rule (`actions[1]`), for errors.
+   * @throws InvalidRuleError on a missing type or a negative or non-finite delay, and whatever the
+   *   template compiler throws for malformed placeholders.
+   */
+  constructor(definition: RuleActionDefinition, ruleId: string, path: string) {
+    if (typeof definition.type !== 'string' || definition.type === '') {
+      throw new InvalidRuleError(`rule '${ruleId}': ${path}.type must be a non-empty string`, {
+        ruleId,
+        path: `${path}.type`,
+      });
+    }
+    const delay = definition.delay;
+    if (delay !== undefined && !(Number.isFinite(delay.ms) && delay.ms >= 0)) {
+      throw new InvalidRuleError(
+        `rule '${ruleId}': ${path}.delay must be a finite duration >= 0, got '${delay.text}'`,
+        { ruleId, path: `${path}.delay` },
+      );
+    }
+    this.#definition = definition;
+    this.#render = compileParams(definition.params ?? {});
+    this.#delayMs = delay?.ms ?? 0;
+  }
+
+  /** Renders the action for one context at the batch's `now`. */
+  resolve(context: ConditionContext, now: number): ResolvedAction {
+    const { value, missing } = this.#render(context);
+    const definition = this.#definition;
+    return {
+      type: definition.type,
+      params: value as Readonly<Record<string, unknown>>,
+      missing,
+      runAt: now + this.#delayMs,
+      delay: definition.delay,
+      retry: definition.retry,
+    };
+  }
+}
