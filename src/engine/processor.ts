@@ -1,0 +1,913 @@
+/**
+ * The batch processor: the pure heart of the engine. Given a claimed batch (customers with their
+ * pending events, due timers, enrollments and trigger states) and `now`, it returns everything the
+ * batch writes — new profiles, enrollments, timers, messages, journey events, outbox entries,
+ * trigger executions and decisions — for the store to commit in one transaction.
+ *
+ * Per customer, inputs are applied one at a time in time order (events by receive time, then
+ * timers by due time; an event and a timer at the same instant: the event first, so a
+ * wait-for-event never loses to its own timeout). For each event:
+ *   1. the profile change it carries (customer.created / updated / deleted);
+ *   2. the customer's active enrollments see the event (wait-for-event, exit criteria, goals) and,
+ *      when the profile changed, the change;
+ *   3. event triggers, real-time condition triggers (on the false→true edge) and journey entry
+ *      events fire; then the rules, in priority order; their actions run (enroll, advance, exit,
+ *      task, alert, message, profile update, webhook), delayed ones become timers.
+ * An input that throws is isolated: everything it did is rolled back, the event is marked failed
+ * (a poison event is recorded, never retried forever) and the customer's later inputs go on.
+ */
+import {
+  assertNever,
+  type AlertRecord,
+  type CustomerRecord,
+  type CustomerWork,
+  type EnrollmentRecord,
+  type IdSource,
+  type Instant,
+  type JsonObject,
+  type JsonValue,
+  type StoredEvent,
+  type TaskRecord,
+  type TimerRecord,
+  type WorkBatch,
+  type WorkResult,
+} from '../core/index.js';
+import type { ConditionContext } from '../conditions/index.js';
+import {
+  advance,
+  enroll,
+  type CompiledJourney,
+  type EnrollmentTrigger,
+  type JourneyEffect,
+  type JourneyInput,
+  type JourneyInputEvent,
+} from '../journeys/index.js';
+import type { ResolvedAction, RuleContext } from '../rules/index.js';
+import type { RuntimeProject, RuntimeTrigger } from './project.js';
+
+/** Event types the engine itself writes to the event log (API commands); clients may not post them. */
+export const COMMAND_EVENT_PREFIX = 'waymark.';
+
+/** A fresh, empty result. */
+export function emptyWorkResult(): WorkResult {
+  return {
+    processedEventSeqs: [],
+    failedEvents: [],
+    firedTimerIds: [],
+    customerUpserts: [],
+    customerDeletes: [],
+    enrollmentUpserts: [],
+    timersToAdd: [],
+    timerIdsToCancel: [],
+    messages: [],
+    journeyEvents: [],
+    outbox: [],
+    triggerExecutions: [],
+    triggerStates: [],
+    ruleFires: [],
+    decisions: [],
+    tasks: [],
+    alerts: [],
+  };
+}
+
+/** Processes a whole batch; see the module comment. */
+export function processBatch(
+  project: RuntimeProject,
+  batch: WorkBatch,
+  now: Instant,
+  ids: IdSource,
+  elapsed: () => number = () => 0,
+): WorkResult {
+  const out = emptyWorkResult();
+  for (const work of batch.customers) {
+    new CustomerRun(project, work, now, ids, out, elapsed).run();
+  }
+  return out;
+}
+
+type Input = { kind: 'event'; event: StoredEvent } | { kind: 'timer'; timer: TimerRecord };
+
+/** Orders a customer's inputs: by time, events before timers at the same instant, then by seq/due. */
+function orderedInputs(work: CustomerWork): Input[] {
+  const inputs: Input[] = [
+    ...work.events.map((event): Input => ({ kind: 'event', event })),
+    ...work.timers.map((timer): Input => ({ kind: 'timer', timer })),
+  ];
+  const time = (i: Input) => (i.kind === 'event' ? i.event.receivedAt : i.timer.dueAt);
+  return inputs.sort((a, b) => {
+    const dt = time(a) - time(b);
+    if (dt !== 0) return dt;
+    if (a.kind !== b.kind) return a.kind === 'event' ? -1 : 1;
+    if (a.kind === 'event' && b.kind === 'event') return a.event.seq - b.event.seq;
+    return 0;
+  });
+}
+
+/** Lengths of every output array, so an input's partial output can be rolled back. */
+type Mark = Record<keyof WorkResult, number>;
+
+/** The per-customer state before an input, restored when the input fails. */
+interface Snapshot {
+  mark: Mark;
+  customer: CustomerRecord | null;
+  deleted: boolean;
+  customerChanged: boolean;
+  enrollments: Map<string, EnrollmentRecord>;
+  changed: Set<string>;
+  triggerStates: Record<string, boolean>;
+  changedTriggerStates: Set<string>;
+}
+
+/** Per-customer processing state for one batch. */
+class CustomerRun {
+  readonly #project: RuntimeProject;
+  readonly #work: CustomerWork;
+  readonly #now: Instant;
+  readonly #ids: IdSource;
+  readonly #out: WorkResult;
+  readonly #elapsed: () => number;
+  #customer: CustomerRecord | null;
+  #deleted = false;
+  #customerChanged = false;
+  /** Enrollments by id: active ones and the latest ended one per journey, updated as inputs apply. */
+  #enrollments: Map<string, EnrollmentRecord>;
+  #changedEnrollments = new Set<string>();
+  #triggerStates: Record<string, boolean>;
+  #changedTriggerStates = new Set<string>();
+
+  constructor(
+    project: RuntimeProject,
+    work: CustomerWork,
+    now: Instant,
+    ids: IdSource,
+    out: WorkResult,
+    elapsed: () => number,
+  ) {
+    this.#project = project;
+    this.#work = work;
+    this.#now = now;
+    this.#ids = ids;
+    this.#out = out;
+    this.#elapsed = elapsed;
+    this.#customer = work.customer;
+    this.#enrollments = new Map(work.enrollments.map((e) => [e.id, e]));
+    this.#triggerStates = { ...work.triggerStates };
+  }
+
+  run(): void {
+    for (const input of orderedInputs(this.#work)) {
+      const snapshot = this.#snapshot();
+      try {
+        if (input.kind === 'event') {
+          this.#onEvent(input.event);
+          this.#out.processedEventSeqs.push(input.event.seq);
+        } else {
+          this.#onTimer(input.timer);
+          this.#out.firedTimerIds.push(input.timer.id);
+        }
+      } catch (error) {
+        this.#restore(snapshot);
+        const reason = error instanceof Error ? error.message : String(error);
+        if (input.kind === 'event') {
+          this.#out.failedEvents.push({ seq: input.event.seq, error: reason });
+        } else {
+          // A timer whose handling fails is still consumed: firing it again would fail again.
+          this.#out.firedTimerIds.push(input.timer.id);
+          this.#decision('timer_failed', input.timer.id, { error: reason });
+        }
+      }
+    }
+    this.#flush();
+  }
+
+  // ---- inputs ------------------------------------------------------------------------------
+
+  #onEvent(event: StoredEvent): void {
+    if (event.type.startsWith(COMMAND_EVENT_PREFIX)) {
+      this.#onCommand(event);
+      return;
+    }
+    const profileChanged = this.#applyProfileChange(event);
+    if (this.#deleted) return;
+    const journeyEvent = toJourneyEvent(event);
+    for (const enrollment of this.#activeEnrollments()) {
+      this.#advance(enrollment, { kind: 'event', event: journeyEvent });
+      if (profileChanged) this.#advanceById(enrollment.id, { kind: 'profile_changed' });
+    }
+    const context = this.#context(event);
+    this.#fireEventTriggers(event, context);
+    if (profileChanged) this.#fireConditionTriggers(event);
+    this.#enrollByEntryEvent(event, journeyEvent);
+    this.#runRules(event);
+  }
+
+  #onTimer(timer: TimerRecord): void {
+    if (this.#deleted || this.#customer === null) return;
+    if (timer.kind === 'delayed_action') {
+      const action = timer.payload['action'] as unknown as ResolvedAction | undefined;
+      if (action) this.#runAction(action, { source: 'delayed_action', name: timer.id }, null);
+      return;
+    }
+    if (timer.enrollmentId === null) return;
+    const enrollment = this.#enrollments.get(timer.enrollmentId);
+    if (!enrollment) return;
+    this.#advance(enrollment, { kind: 'timer', timer });
+  }
+
+  /** API commands travel through the event log so they keep per-customer order. */
+  #onCommand(event: StoredEvent): void {
+    const journeyId = stringField(event.payload, 'journey_id');
+    switch (event.type) {
+      case 'waymark.enroll': {
+        this.#ensureCustomer(event);
+        const result = this.#enroll(journeyId ?? '', { source: 'api' }, undefined);
+        this.#decision('api_enroll', journeyId, { result });
+        return;
+      }
+      case 'waymark.exit': {
+        const reason = stringField(event.payload, 'reason') ?? 'removed_by_api';
+        for (const e of this.#activeEnrollments()) {
+          if (e.journeyId === journeyId) this.#advance(e, { kind: 'exit', reason });
+        }
+        return;
+      }
+      case 'waymark.advance': {
+        const stage = stringField(event.payload, 'stage') ?? undefined;
+        for (const e of this.#activeEnrollments()) {
+          if (e.journeyId === journeyId) this.#advance(e, { kind: 'advance_stage', stage });
+        }
+        return;
+      }
+      case 'waymark.migrate': {
+        const version = event.payload['version'];
+        const journey = this.#project.journeys.get(journeyId ?? '');
+        const target =
+          typeof version === 'number' ? journey?.versions.get(version) : journey?.current;
+        if (!target)
+          throw new Error(`journey '${journeyId ?? ''}' has no version ${JSON.stringify(version)}`);
+        for (const e of this.#activeEnrollments()) {
+          if (e.journeyId === journeyId) this.#advance(e, { kind: 'migrate', toJourney: target });
+        }
+        return;
+      }
+      default:
+        throw new Error(`unknown command '${event.type}'`);
+    }
+  }
+
+  // ---- profile -----------------------------------------------------------------------------
+
+  /** Applies customer.* events; creates a bare profile for an unknown customer's first event. */
+  #applyProfileChange(event: StoredEvent): boolean {
+    switch (event.type) {
+      case 'customer.deleted': {
+        for (const e of this.#activeEnrollments()) {
+          this.#advance(e, { kind: 'exit', reason: 'customer_deleted' });
+        }
+        this.#customer = null;
+        this.#deleted = true;
+        this.#customerChanged = true;
+        return true;
+      }
+      case 'customer.created':
+      case 'customer.updated': {
+        const patch = {
+          ...objectField(event.payload, 'properties'),
+          ...objectField(event.payload, 'attributes'),
+          ...objectField(event.payload, 'changes'),
+        };
+        const existing = this.#customer;
+        this.#deleted = false;
+        this.#customer = {
+          id: event.customerId,
+          attributes: { ...(existing?.attributes ?? {}), ...patch },
+          createdAt: existing?.createdAt ?? this.#now,
+          updatedAt: this.#now,
+        };
+        this.#customerChanged = true;
+        return true;
+      }
+      default:
+        this.#ensureCustomer(event);
+        return false;
+    }
+  }
+
+  #ensureCustomer(event: StoredEvent): void {
+    if (this.#customer !== null) return;
+    this.#deleted = false;
+    this.#customer = {
+      id: event.customerId,
+      attributes: {},
+      createdAt: this.#now,
+      updatedAt: this.#now,
+    };
+    this.#customerChanged = true;
+  }
+
+  // ---- triggers and rules ------------------------------------------------------------------
+
+  #context(event: StoredEvent | null, enrollment?: EnrollmentRecord): RuleContext {
+    const attributes = this.#customer?.attributes ?? {};
+    const customer = {
+      ...attributes,
+      id: this.#work.customerId,
+      journey_active: this.#activeEnrollments().map((e) => e.journeyId),
+    };
+    return {
+      customerId: this.#work.customerId,
+      customer,
+      event: event ? eventContext(event) : undefined,
+      journey: enrollment ? journeyContext(enrollment) : undefined,
+    };
+  }
+
+  #fireEventTriggers(event: StoredEvent, context: ConditionContext): void {
+    for (const trigger of this.#project.eventTriggers.get(event.type) ?? []) {
+      const started = this.#elapsed();
+      const fired = trigger.matches === null || trigger.matches(context);
+      this.#recordTrigger(trigger, event, fired, started);
+      if (fired) this.#runTriggerActions(trigger, context, event);
+    }
+  }
+
+  /** Condition triggers fire when their conditions become true (false → true), not while they stay true. */
+  #fireConditionTriggers(event: StoredEvent): void {
+    const context = this.#context(event);
+    for (const trigger of this.#project.conditionTriggers) {
+      const started = this.#elapsed();
+      const value = trigger.matches === null || trigger.matches(context);
+      const previous = this.#triggerStates[trigger.name] ?? false;
+      const fired = value && !previous;
+      if (value !== previous) {
+        this.#triggerStates[trigger.name] = value;
+        this.#changedTriggerStates.add(trigger.name);
+      }
+      this.#recordTrigger(trigger, event, fired, started);
+      if (fired) this.#runTriggerActions(trigger, context, event);
+    }
+  }
+
+  #recordTrigger(
+    trigger: RuntimeTrigger,
+    event: StoredEvent,
+    fired: boolean,
+    started: number,
+  ): void {
+    this.#out.triggerExecutions.push({
+      triggerName: trigger.name,
+      customerId: this.#work.customerId,
+      eventSeq: event.seq,
+      executedAt: this.#now,
+      processingTimeMs: Math.max(0, this.#elapsed() - started),
+      fired,
+    });
+  }
+
+  #runTriggerActions(trigger: RuntimeTrigger, context: ConditionContext, event: StoredEvent): void {
+    this.#decision('trigger_fired', trigger.name, {
+      trigger: trigger.name,
+      event_type: event.type,
+    });
+    for (const action of trigger.actions) {
+      this.#runAction(
+        action.resolve(context, this.#now),
+        { source: 'trigger', name: trigger.name },
+        null,
+      );
+    }
+  }
+
+  #enrollByEntryEvent(event: StoredEvent, journeyEvent: JourneyInputEvent): void {
+    for (const journeyId of this.#project.entryEvents.get(event.type) ?? []) {
+      this.#enroll(
+        journeyId,
+        { source: 'event', name: event.type, event: journeyEvent },
+        undefined,
+      );
+    }
+  }
+
+  #runRules(event: StoredEvent): void {
+    const customerContext = this.#context(event);
+    const [evaluation] = this.#project.customerRules.evaluate([customerContext], {
+      now: this.#now,
+      explain: 'fired',
+    });
+    const journeyContexts = this.#activeEnrollments().map((e) => ({
+      enrollment: e,
+      context: this.#context(event, e),
+    }));
+    const journeyEvaluations =
+      journeyContexts.length === 0
+        ? []
+        : this.#project.journeyRules.evaluate(
+            journeyContexts.map((j) => j.context),
+            { now: this.#now, explain: 'fired' },
+          );
+    const runs = [
+      ...(evaluation ? [{ evaluation, enrollment: null }] : []),
+      ...journeyEvaluations.map((evaluation, i) => ({
+        evaluation,
+        enrollment: journeyContexts[i]?.enrollment ?? null,
+      })),
+    ];
+    for (const { evaluation: result, enrollment } of runs) {
+      if (result.fired.length === 0 && result.skipped.length === 0) continue;
+      this.#decision('rules', event.type, {
+        event_seq: event.seq,
+        enrollment_id: enrollment?.id ?? null,
+        fired: toJson(
+          result.fired.map((f) => ({
+            rule_id: f.ruleId,
+            priority: f.priority,
+            explanation: f.explanation,
+          })),
+        ),
+        skipped: toJson(result.skipped),
+      });
+      for (const fired of result.fired) {
+        this.#out.ruleFires.push({
+          ruleId: fired.ruleId,
+          customerId: this.#work.customerId,
+          firedAt: this.#now,
+        });
+        for (const action of fired.actions) {
+          this.#runAction(action, { source: 'rule', name: fired.ruleId }, enrollment);
+        }
+      }
+    }
+  }
+
+  // ---- actions -----------------------------------------------------------------------------
+
+  /** Runs one resolved action now, or stores it as a timer when it is delayed. */
+  #runAction(
+    action: ResolvedAction,
+    cause: { source: string; name: string },
+    enrollment: EnrollmentRecord | null,
+  ): void {
+    if (action.runAt > this.#now) {
+      this.#out.timersToAdd.push({
+        id: this.#ids.next('tmr'),
+        customerId: this.#work.customerId,
+        enrollmentId: enrollment?.id ?? null,
+        kind: 'delayed_action',
+        dueAt: action.runAt,
+        payload: {
+          action: toJson({ ...action, runAt: action.runAt }),
+          cause: toJson(cause),
+        },
+        status: 'pending',
+      });
+      return;
+    }
+    const params = action.params;
+    const customerId = this.#work.customerId;
+    switch (action.type) {
+      case 'enroll_journey': {
+        const journeyId = stringValue(params['journey_id']) ?? '';
+        this.#enroll(journeyId, cause, stringValue(params['stage']));
+        return;
+      }
+      case 'advance_stage': {
+        const journeyId = stringValue(params['journey_id']) ?? enrollment?.journeyId;
+        const stage = stringValue(params['stage']);
+        for (const e of this.#activeEnrollments()) {
+          if (e.journeyId === journeyId) this.#advance(e, { kind: 'advance_stage', stage });
+        }
+        return;
+      }
+      case 'exit_journey': {
+        const journeyId = stringValue(params['journey_id']);
+        const reason = stringValue(params['reason']) ?? `${cause.source}:${cause.name}`;
+        for (const e of this.#activeEnrollments()) {
+          if (journeyId === undefined || e.journeyId === journeyId)
+            this.#advance(e, { kind: 'exit', reason });
+        }
+        return;
+      }
+      case 'create_alert':
+      case 'escalate_to_csm': {
+        const escalate = action.type === 'escalate_to_csm';
+        const assignee =
+          stringValue(params['assignee']) ??
+          (escalate ? stringValue(this.#customer?.attributes['csm_id']) : undefined) ??
+          null;
+        const alert: AlertRecord = {
+          id: this.#ids.next('alr'),
+          customerId,
+          journeyId: enrollment?.journeyId ?? null,
+          severity: stringValue(params['severity']) ?? (escalate ? 'high' : 'medium'),
+          message:
+            stringValue(params['message']) ??
+            stringValue(params['reason']) ??
+            stringValue(params['title']) ??
+            `${cause.source} ${cause.name} fired`,
+          assignee,
+          status: 'open',
+          createdAt: this.#now,
+          data: toJson({ cause, params, missing: action.missing }) as JsonObject,
+        };
+        this.#out.alerts.push(alert);
+        this.#journeyEvent('alert.created', enrollment?.journeyId ?? '', {
+          alert_id: alert.id,
+          severity: alert.severity,
+          assignee,
+          cause: cause.name,
+        });
+        if (escalate) {
+          this.#createTask({
+            title: `Escalation: ${alert.message}`,
+            assignee,
+            dueAt: null,
+            journeyId: enrollment?.journeyId ?? null,
+            data: { alert_id: alert.id, cause: toJson(cause) },
+          });
+        }
+        return;
+      }
+      case 'create_task': {
+        const due = params['due'] as { ms?: number } | undefined;
+        this.#createTask({
+          title: stringValue(params['title']) ?? cause.name,
+          assignee: stringValue(params['assignee']) ?? null,
+          dueAt: typeof due?.ms === 'number' ? this.#now + due.ms : null,
+          journeyId: enrollment?.journeyId ?? null,
+          data: toJson({
+            cause,
+            description: params['description'] ?? null,
+            priority: params['priority'] ?? null,
+          }) as JsonObject,
+        });
+        return;
+      }
+      case 'send_message':
+      case 'schedule_message': {
+        const channel = stringValue(params['channel']) ?? 'email';
+        const content = (params['content'] ?? {}) as JsonObject;
+        const template = stringValue(params['template']) ?? null;
+        const key = `${cause.source}:${cause.name}:${customerId}:${this.#now}:${action.type}`;
+        const message = {
+          id: this.#ids.next('msg'),
+          customerId,
+          journeyId: enrollment?.journeyId ?? null,
+          enrollmentId: enrollment?.id ?? null,
+          stepId: null,
+          channel,
+          priority: (stringValue(params['priority']) ?? 'normal') as 'normal',
+          status: 'queued' as const,
+          content: template === null ? content : { ...content, template },
+          idempotencyKey: key,
+          createdAt: this.#now,
+          sentAt: null,
+          updatedAt: this.#now,
+          error: null,
+        };
+        this.#out.messages.push(message);
+        this.#out.outbox.push(outboxEntry('message', key, { message: toJson(message) }, this.#now));
+        return;
+      }
+      case 'update_customer': {
+        if (this.#customer === null) return;
+        const set = (params['set'] ?? {}) as JsonObject;
+        const unset = Array.isArray(params['unset']) ? (params['unset'] as string[]) : [];
+        const removed = new Set(unset.map((field) => field.replace(/^customer\./, '')));
+        const attributes: JsonObject = Object.fromEntries(
+          Object.entries({ ...this.#customer.attributes, ...set }).filter(([k]) => !removed.has(k)),
+        );
+        this.#customer = { ...this.#customer, attributes, updatedAt: this.#now };
+        this.#customerChanged = true;
+        for (const e of this.#activeEnrollments()) this.#advance(e, { kind: 'profile_changed' });
+        return;
+      }
+      case 'send_webhook': {
+        const key = `${cause.source}:${cause.name}:${customerId}:${this.#now}:webhook`;
+        this.#out.outbox.push(
+          outboxEntry(
+            'webhook',
+            key,
+            toJson({ ...params, customer_id: customerId, cause }) as JsonObject,
+            this.#now,
+          ),
+        );
+        return;
+      }
+      default:
+        throw new Error(`unknown action type '${action.type}'`);
+    }
+  }
+
+  #createTask(task: {
+    title: string;
+    assignee: string | null;
+    dueAt: Instant | null;
+    journeyId: string | null;
+    data: JsonObject;
+  }): void {
+    const record: TaskRecord = {
+      id: this.#ids.next('tsk'),
+      customerId: this.#work.customerId,
+      status: 'open',
+      createdAt: this.#now,
+      ...task,
+    };
+    this.#out.tasks.push(record);
+    this.#journeyEvent('task.created', task.journeyId ?? '', {
+      task_id: record.id,
+      title: record.title,
+      assignee: record.assignee,
+    });
+  }
+
+  // ---- journeys ----------------------------------------------------------------------------
+
+  #enroll(journeyId: string, trigger: EnrollmentTrigger, stage: string | undefined): JsonObject {
+    const journey = this.#project.journeys.get(journeyId);
+    if (!journey) {
+      this.#decision('enroll_rejected', journeyId, {
+        reason: 'unknown_journey',
+        cause: toJson(trigger),
+      });
+      return { decision: 'rejected', reason: 'unknown_journey' };
+    }
+    if (this.#customer === null) return { decision: 'rejected', reason: 'no_customer' };
+    const result = enroll(journey.current, this.#customer, {
+      now: this.#now,
+      ids: this.#ids,
+      seed: this.#project.seed,
+      trigger,
+      previous: [...this.#enrollments.values()],
+      paused: journey.paused,
+    });
+    if (result.decision === 'rejected') {
+      this.#decision('enroll_rejected', journeyId, {
+        reason: result.reason,
+        details: result.details,
+      });
+      return { decision: 'rejected', reason: result.reason };
+    }
+    this.#setEnrollment(result.enrollment);
+    this.#apply(result.effects, result.customerPatch);
+    if (stage !== undefined && result.enrollment.status === 'active') {
+      this.#advance(result.enrollment, { kind: 'advance_stage', stage });
+    }
+    return { decision: 'enrolled', enrollment_id: result.enrollment.id };
+  }
+
+  #advanceById(id: string, input: JourneyInput): void {
+    const enrollment = this.#enrollments.get(id);
+    if (enrollment?.status === 'active') this.#advance(enrollment, input);
+  }
+
+  #advance(enrollment: EnrollmentRecord, input: JourneyInput): void {
+    if (this.#customer === null && input.kind !== 'exit') return;
+    const journey = this.#versionOf(enrollment);
+    if (!journey) return;
+    const customer = this.#customer ?? { id: enrollment.customerId, attributes: {} };
+    const result = advance(
+      journey,
+      this.#enrollments.get(enrollment.id) ?? enrollment,
+      customer,
+      input,
+      {
+        now: this.#now,
+        ids: this.#ids,
+        seed: this.#project.seed,
+      },
+    );
+    if (result.ignored !== undefined) return;
+    this.#setEnrollment(result.enrollment);
+    this.#apply(result.effects, result.customerPatch);
+  }
+
+  #versionOf(enrollment: EnrollmentRecord): CompiledJourney | undefined {
+    const journey = this.#project.journeys.get(enrollment.journeyId);
+    return journey?.versions.get(enrollment.journeyVersion);
+  }
+
+  #setEnrollment(enrollment: EnrollmentRecord): void {
+    this.#enrollments.set(enrollment.id, enrollment);
+    this.#changedEnrollments.add(enrollment.id);
+  }
+
+  #apply(effects: readonly JourneyEffect[], patch: { attributes: JsonObject } | undefined): void {
+    if (patch && this.#customer !== null) {
+      this.#customer = { ...this.#customer, attributes: patch.attributes, updatedAt: this.#now };
+      this.#customerChanged = true;
+    }
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'send_message':
+          this.#out.messages.push(effect.message);
+          this.#out.outbox.push(
+            outboxEntry(
+              'message',
+              effect.message.idempotencyKey,
+              {
+                message: toJson(effect.message),
+                template: effect.template,
+                variant: effect.variant,
+              },
+              this.#now,
+            ),
+          );
+          break;
+        case 'schedule_timer':
+          this.#out.timersToAdd.push(effect.timer);
+          break;
+        case 'cancel_timer':
+          this.#out.timerIdsToCancel.push(effect.timerId);
+          break;
+        case 'journey_event':
+          this.#pushJourneyEvent(effect.event);
+          break;
+        case 'create_task':
+          this.#out.tasks.push(effect.task);
+          this.#journeyEvent('task.created', effect.task.journeyId ?? '', {
+            task_id: effect.task.id,
+            title: effect.task.title,
+            assignee: effect.task.assignee,
+          });
+          break;
+        case 'create_alert':
+          this.#out.alerts.push(effect.alert);
+          this.#journeyEvent('alert.created', effect.alert.journeyId ?? '', {
+            alert_id: effect.alert.id,
+            severity: effect.alert.severity,
+            assignee: effect.alert.assignee,
+          });
+          break;
+        case 'call_webhook':
+          this.#out.outbox.push(
+            outboxEntry(
+              'webhook',
+              effect.idempotencyKey,
+              toJson(effect.call) as JsonObject,
+              this.#now,
+            ),
+          );
+          break;
+        default:
+          assertNever(effect, 'journey effect');
+      }
+    }
+  }
+
+  // ---- output ------------------------------------------------------------------------------
+
+  #journeyEvent(type: string, journeyId: string, data: Record<string, unknown>): void {
+    this.#pushJourneyEvent({
+      type,
+      journeyId,
+      customerId: this.#work.customerId,
+      timestamp: this.#now,
+      data: toJson(data) as JsonObject,
+    });
+  }
+
+  #pushJourneyEvent(event: WorkResult['journeyEvents'][number]): void {
+    this.#out.journeyEvents.push(event);
+    const key = `je:${event.customerId}:${event.journeyId}:${event.type}:${this.#out.journeyEvents.length}:${this.#ids.next('je')}`;
+    this.#out.outbox.push(
+      outboxEntry('journey_event', key, toJson(event) as JsonObject, this.#now),
+    );
+  }
+
+  #decision(
+    kind: string,
+    subject: string | null | undefined,
+    explanation: Record<string, unknown>,
+  ): void {
+    this.#out.decisions.push({
+      id: this.#ids.next('dec'),
+      customerId: this.#work.customerId,
+      kind,
+      at: this.#now,
+      subject: subject ?? null,
+      explanation: toJson(explanation) as JsonObject,
+    });
+  }
+
+  #activeEnrollments(): EnrollmentRecord[] {
+    const active: EnrollmentRecord[] = [];
+    for (const e of this.#enrollments.values()) if (e.status === 'active') active.push(e);
+    return active;
+  }
+
+  #snapshot(): Snapshot {
+    const mark = {} as Mark;
+    for (const key of Object.keys(this.#out) as (keyof WorkResult)[])
+      mark[key] = this.#out[key].length;
+    return {
+      mark,
+      customer: this.#customer,
+      deleted: this.#deleted,
+      customerChanged: this.#customerChanged,
+      enrollments: new Map(this.#enrollments),
+      changed: new Set(this.#changedEnrollments),
+      triggerStates: { ...this.#triggerStates },
+      changedTriggerStates: new Set(this.#changedTriggerStates),
+    };
+  }
+
+  #restore(s: Snapshot): void {
+    for (const key of Object.keys(s.mark) as (keyof WorkResult)[])
+      this.#out[key].length = s.mark[key];
+    this.#customer = s.customer;
+    this.#deleted = s.deleted;
+    this.#customerChanged = s.customerChanged;
+    this.#enrollments = s.enrollments;
+    this.#changedEnrollments = s.changed;
+    this.#triggerStates = s.triggerStates;
+    this.#changedTriggerStates = s.changedTriggerStates;
+  }
+
+  #flush(): void {
+    if (this.#customerChanged) {
+      if (this.#customer === null) this.#out.customerDeletes.push(this.#work.customerId);
+      else this.#out.customerUpserts.push(this.#customer);
+    }
+    for (const id of this.#changedEnrollments) {
+      const e = this.#enrollments.get(id);
+      if (e) this.#out.enrollmentUpserts.push(e);
+    }
+    for (const name of this.#changedTriggerStates) {
+      this.#out.triggerStates.push({
+        triggerName: name,
+        customerId: this.#work.customerId,
+        value: this.#triggerStates[name] ?? false,
+      });
+    }
+  }
+}
+
+// ---- small pure pieces ---------------------------------------------------------------------
+
+function outboxEntry(
+  kind: WorkResult['outbox'][number]['kind'],
+  key: string,
+  payload: JsonObject,
+  now: Instant,
+): WorkResult['outbox'][number] {
+  return { kind, key, payload, availableAt: now, attempts: 0, status: 'pending' };
+}
+
+function toJourneyEvent(event: StoredEvent): JourneyInputEvent {
+  return {
+    type: event.type,
+    customerId: event.customerId,
+    occurredAt: event.occurredAt,
+    receivedAt: event.receivedAt,
+    payload: event.payload,
+    seq: event.seq,
+  };
+}
+
+/** Conditions see `event.type`, `event.timestamp`, and the event's own fields (`event.properties.x`). */
+function eventContext(event: StoredEvent): Record<string, unknown> {
+  return {
+    ...event.payload,
+    type: event.type,
+    id: event.id,
+    customer_id: event.customerId,
+    timestamp: new Date(event.occurredAt).toISOString(),
+  };
+}
+
+/** Rules see `journey.id`, `journey.current_stage` (the spec's name), `journey.status`, ... */
+function journeyContext(e: EnrollmentRecord): Record<string, unknown> {
+  return {
+    id: e.journeyId,
+    journey_id: e.journeyId,
+    version: e.journeyVersion,
+    current_stage: e.stage,
+    stage: e.stage,
+    step_id: e.stepId,
+    status: e.status,
+    enrolled_at: new Date(e.enrolledAt).toISOString(),
+    enrollment_id: e.id,
+  };
+}
+
+function stringField(payload: JsonObject, key: string): string | null {
+  const v = payload[key];
+  return typeof v === 'string' ? v : null;
+}
+
+function stringValue(v: unknown): string | undefined {
+  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'number') return String(v);
+  return undefined;
+}
+
+function objectField(payload: JsonObject, key: string): JsonObject {
+  const v = payload[key];
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {};
+}
+
+/** Drops what JSON cannot hold (undefined, functions), so stored records round-trip. */
+function toJson(value: unknown): JsonValue {
+  return JSON.parse(JSON.stringify(value ?? null)) as JsonValue;
+}

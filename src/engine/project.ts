@@ -1,0 +1,50 @@
+import type { CompiledConditions } from '../conditions/index.js';
+import type { CompiledJourney } from '../journeys/index.js';
+import type { ConditionContext } from '../conditions/index.js';
+import type { ResolvedAction, RuleSet } from '../rules/index.js';
+
+/**
+ * Everything the processor needs from the configuration, compiled once: the current journeys and
+ * every version still in use, the triggers indexed by what wakes them, and the rule sets.
+ * Built by `compileProject` from a loaded config; swapped whole when a journey is changed over the
+ * API, never mutated in place.
+ */
+export interface RuntimeProject {
+  /** Seed of every random choice (holdouts, splits, variants); fixed per installation. */
+  readonly seed: string;
+  /** Journeys by id. */
+  readonly journeys: ReadonlyMap<string, RuntimeJourney>;
+  /** Event triggers by event type. */
+  readonly eventTriggers: ReadonlyMap<string, readonly RuntimeTrigger[]>;
+  /** Real-time condition triggers, evaluated on every profile change (fire on false→true). */
+  readonly conditionTriggers: readonly RuntimeTrigger[];
+  /** Rules that do not read `journey.*`: evaluated once per event. */
+  readonly customerRules: RuleSet;
+  /** Rules that read `journey.*`: evaluated once per event for each active enrollment. */
+  readonly journeyRules: RuleSet;
+  /** Journeys whose `entry.event` names an event type, by that type. */
+  readonly entryEvents: ReadonlyMap<string, readonly string[]>;
+}
+
+/** One journey: its current version, the versions enrollments are still on, and whether it is paused. */
+export interface RuntimeJourney {
+  readonly id: string;
+  readonly current: CompiledJourney;
+  readonly versions: ReadonlyMap<number, CompiledJourney>;
+  readonly paused: boolean;
+}
+
+/** A trigger compiled for the processor. */
+export interface RuntimeTrigger {
+  readonly name: string;
+  readonly kind: 'event' | 'condition';
+  /** Extra conditions (event triggers) or the trigger's conditions (condition triggers); null = always. */
+  readonly matches: CompiledConditions | null;
+  /** What firing does. */
+  readonly actions: readonly TriggerAction[];
+}
+
+/** An action with its params compiled; renders per customer at `now` (the rules engine's `CompiledAction`). */
+export interface TriggerAction {
+  resolve(context: ConditionContext, now: number): ResolvedAction;
+}
