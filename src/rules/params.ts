@@ -36,7 +36,7 @@ function compileValue(value: unknown): Render {
           return '';
         }
         if (typeof found === 'string') return found;
-        return typeof found === 'object' ? JSON.stringify(found) : String(found);
+        return JSON.stringify(found);
       };
     });
     return (context, missing) => renders.map((render) => render(context, missing)).join('');
