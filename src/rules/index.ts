@@ -17,7 +17,7 @@ export {
   type RuleRetry,
   type RuleSchedule,
 } from './definition.js';
-export type { ResolvedAction } from './actions.js';
+export { CompiledAction, type ResolvedAction } from './actions.js';
 export {
   fireHistoryFromCounts,
   type CustomerFireCounts,

@@ -1,0 +1,178 @@
+import { compileConditions, type ConditionGroup } from '../conditions/index.js';
+import type { JourneyDefinition as ConfigJourney, WaymarkConfig } from '../config/index.js';
+import { WaymarkError } from '../core/index.js';
+import {
+  compileJourney,
+  type CompiledJourney,
+  type JourneyDefinition,
+  type TemplateDefinition,
+} from '../journeys/index.js';
+import {
+  CompiledAction,
+  compileRuleSet,
+  type RuleActionDefinition,
+  type RuleDefinition,
+  type RuleSchedule,
+} from '../rules/index.js';
+import type { RuntimeJourney, RuntimeProject, RuntimeTrigger } from './project.js';
+
+/** A journey as stored: its id, the version numbers in use and their definitions. */
+export interface StoredJourneyVersions {
+  readonly id: string;
+  /** The version new enrollments get. */
+  readonly currentVersion: number;
+  readonly paused: boolean;
+  /** Every version still referenced (at least the current one), by number. */
+  readonly definitions: ReadonlyMap<number, ConfigJourney>;
+}
+
+const WEEKDAY_NUMBER = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7 } as const;
+
+/**
+ * Compiles a loaded config into what the processor runs. Journeys come with their stored versions
+ * (the config holds only the newest definition; enrollments may still be on older ones).
+ *
+ * @throws WaymarkError `PROJECT_INVALID` naming what could not be compiled.
+ */
+export function compileProject(
+  config: WaymarkConfig,
+  journeys: readonly StoredJourneyVersions[],
+  seed: string,
+): RuntimeProject {
+  const templates = config.templates as unknown as Record<string, TemplateDefinition>;
+  const defaultTimezone = config.defaults.timezone;
+  const runtimeJourneys = new Map<string, RuntimeJourney>();
+  const entryEvents = new Map<string, string[]>();
+  for (const stored of journeys) {
+    const versions = new Map<number, CompiledJourney>();
+    for (const [version, definition] of stored.definitions) {
+      versions.set(
+        version,
+        compileJourney(definition, version, {
+          templates,
+          defaultTimezone,
+        }),
+      );
+    }
+    const current = versions.get(stored.currentVersion);
+    if (!current) {
+      throw new WaymarkError(
+        'PROJECT_INVALID',
+        `journey '${stored.id}' has no definition for its current version ${stored.currentVersion}`,
+      );
+    }
+    runtimeJourneys.set(stored.id, { id: stored.id, current, versions, paused: stored.paused });
+    if (current.entryEvent !== null) {
+      entryEvents.set(current.entryEvent, [
+        ...(entryEvents.get(current.entryEvent) ?? []),
+        stored.id,
+      ]);
+    }
+  }
+
+  const namedActions = config.actions as unknown as Record<string, readonly RuleActionDefinition[]>;
+  const eventTriggers = new Map<string, RuntimeTrigger[]>();
+  const conditionTriggers: RuntimeTrigger[] = [];
+  for (const trigger of config.triggers) {
+    if (!trigger.enabled) continue;
+    const actionDefs = triggerActions(trigger.action, namedActions);
+    const actions = actionDefs.map(
+      (a, i) => new CompiledAction(a, `trigger:${trigger.name}`, `action[${i}]`),
+    );
+    const group: ConditionGroup | null =
+      trigger.conditions === undefined
+        ? null
+        : { logic: trigger.logic, conditions: trigger.conditions };
+    const matches = group === null ? null : compileConditions(group, { defaultRoot: 'customer' });
+    if (trigger.kind === 'event' && trigger.event !== undefined) {
+      const list = eventTriggers.get(trigger.event) ?? [];
+      list.push({ name: trigger.name, kind: 'event', matches, actions });
+      eventTriggers.set(trigger.event, list);
+    } else if (trigger.kind === 'condition' && trigger.evaluation === 'real_time') {
+      conditionTriggers.push({ name: trigger.name, kind: 'condition', matches, actions });
+    }
+    // Schedule, prediction and batch condition triggers run from the scheduler, not per event.
+  }
+
+  const customerRules: RuleDefinition[] = [];
+  const journeyRules: RuleDefinition[] = [];
+  for (const rule of config.rules) {
+    if (!rule.enabled) continue;
+    const definition: RuleDefinition = {
+      id: rule.id,
+      name: rule.name,
+      priority: rule.priority,
+      conditions: rule.conditions,
+      exceptions: rule.exceptions,
+      actions: rule.actions,
+      schedule: ruleSchedule(rule.id, rule.schedule, config),
+      limits: rule.limits,
+    };
+    (readsJourney(definition) ? journeyRules : customerRules).push(definition);
+  }
+
+  return {
+    seed,
+    journeys: runtimeJourneys,
+    eventTriggers,
+    conditionTriggers,
+    customerRules: compileRuleSet(customerRules),
+    journeyRules: compileRuleSet(journeyRules),
+    entryEvents,
+  };
+}
+
+/** What a trigger's `action:` name runs, as rule actions. */
+function triggerActions(
+  reference: WaymarkConfig['triggers'][number]['action'],
+  named: Record<string, readonly RuleActionDefinition[]>,
+): readonly RuleActionDefinition[] {
+  if (reference === undefined) return [];
+  switch (reference.kind) {
+    case 'named':
+      return named[reference.name] ?? [];
+    case 'enroll_journey':
+      return [{ type: 'enroll_journey', params: { journey_id: reference.journey } }];
+    case 'builtin':
+      return [{ type: reference.action, params: {} }];
+  }
+}
+
+/** A rule is journey-scoped when any of its conditions or exceptions reads `journey.*`. */
+function readsJourney(rule: RuleDefinition): boolean {
+  const reads = (group: ConditionGroup | undefined): boolean =>
+    group !== undefined &&
+    group.conditions.some((c) =>
+      'logic' in c ? reads(c) : c.field === 'journey' || c.field.startsWith('journey.'),
+    );
+  return reads(rule.conditions) || reads(rule.exceptions);
+}
+
+function ruleSchedule(
+  ruleId: string,
+  schedule: WaymarkConfig['rules'][number]['schedule'],
+  config: WaymarkConfig,
+): RuleSchedule | undefined {
+  if (schedule === undefined) return undefined;
+  if (typeof schedule === 'string') {
+    throw new WaymarkError(
+      'PROJECT_INVALID',
+      `rule '${ruleId}': a named schedule ('${schedule}') restricts when a rule fires only once the scheduler supports cron windows; use an inline {window, days, timezone}`,
+    );
+  }
+  if (schedule.cron !== undefined) {
+    throw new WaymarkError(
+      'PROJECT_INVALID',
+      `rule '${ruleId}': an inline schedule with cron is not supported for rules yet; use window and days`,
+    );
+  }
+  const zone = schedule.timezone;
+  return {
+    timezone: zone?.kind === 'zone' ? zone.zone : config.defaults.timezone,
+    timezoneField: zone?.kind === 'customer_field' ? zone.field : undefined,
+    days: schedule.days?.map((d) => WEEKDAY_NUMBER[d]),
+    windows: schedule.window
+      ? [{ startMinute: schedule.window.startMinute, endMinute: schedule.window.endMinute }]
+      : undefined,
+  };
+}

@@ -1,0 +1,454 @@
+import {
+  journeySchema,
+  type JourneyDefinition as ConfigJourney,
+  type LoadedConfig,
+  type WaymarkConfig,
+} from '../config/index.js';
+import {
+  InvalidInputError,
+  NotFoundError,
+  WaymarkError,
+  randomIds,
+  silentLogger,
+  type AppendResult,
+  type Clock,
+  type EnrollmentRecord,
+  type IdSource,
+  type JsonObject,
+  type Logger,
+  type NewEvent,
+  type Store,
+} from '../core/index.js';
+import { InAppInbox, RecordingChannel, type ChannelSender } from '../delivery/index.js';
+import { journeyHash } from '../journeys/index.js';
+import { compileProject, type StoredJourneyVersions } from './compile-project.js';
+import { OutboxDispatcher, type JourneyEventSink, type WebhookCaller } from './dispatcher.js';
+import { COMMAND_EVENT_PREFIX, processBatch } from './processor.js';
+import type { RuntimeProject } from './project.js';
+import { Worker, type PassResult, type WorkerOptions } from './worker.js';
+
+/** What an engine is built from. Only `config`, `store` and `clock` are required. */
+export interface EngineOptions {
+  config: LoadedConfig;
+  store: Store;
+  clock: Clock;
+  /** Default: time-ordered random ids. Simulation passes `sequentialIds()`. */
+  ids?: IdSource;
+  log?: Logger;
+  /**
+   * Seed of every random choice (holdouts, splits, variants). Keep it fixed for an installation:
+   * changing it reshuffles who is in which group. Default `waymark`.
+   */
+  seed?: string;
+  /** Channel senders by channel name. Channels without one use `fallbackSender`. */
+  senders?: ReadonlyMap<string, ChannelSender>;
+  /** Default: a recording channel (development and simulation). */
+  fallbackSender?: ChannelSender;
+  /** Receivers of committed journey events. */
+  sinks?: JourneyEventSink[];
+  /** Performs webhook effects; default: POST JSON with `fetch` and a 10 s timeout. */
+  callWebhook?: WebhookCaller;
+  worker?: WorkerOptions;
+}
+
+/** Per-journey metrics (`GET /journeys/{id}/metrics`). */
+export interface JourneyMetrics {
+  journey_id: string;
+  version: number;
+  status: 'active' | 'paused';
+  enrollments: { active: number; completed: number; exited: number; total: number };
+  active_by_stage: Record<string, number>;
+  completion_rate: number | null;
+}
+
+/**
+ * The engine: one library under every deployable (`serve`, `worker`, `simulate`, the journey test
+ * endpoint). It owns the compiled project, the worker and the outbox dispatcher; the store holds
+ * all state, so an engine can be closed and reopened (or run in several processes) without losing
+ * anything.
+ */
+export class Engine {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly log: Logger;
+  readonly seed: string;
+  readonly worker: Worker;
+  readonly dispatcher: OutboxDispatcher;
+  #config: LoadedConfig;
+  #project: RuntimeProject;
+  #started = false;
+
+  private constructor(
+    options: EngineOptions,
+    project: RuntimeProject,
+    ids: IdSource,
+    seed: string,
+  ) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.ids = ids;
+    this.log = options.log ?? silentLogger;
+    this.seed = seed;
+    this.#config = options.config;
+    this.#project = project;
+    const senders = new Map(options.senders ?? []);
+    if (!senders.has('in_app')) senders.set('in_app', new InAppInbox());
+    this.dispatcher = new OutboxDispatcher({
+      store: this.store,
+      senders,
+      fallbackSender: options.fallbackSender ?? new RecordingChannel(),
+      sinks: options.sinks ?? [],
+      callWebhook: options.callWebhook ?? postWebhook,
+      log: this.log,
+    });
+    this.worker = new Worker({
+      store: this.store,
+      clock: this.clock,
+      process: (batch, now) => processBatch(this.#project, batch, now, this.ids, elapsedMs),
+      dispatcher: this.dispatcher,
+      log: this.log,
+      options: options.worker ?? {},
+    });
+  }
+
+  /**
+   * Opens an engine: applies store migrations, records each configured journey as a new version
+   * when its definition changed, and compiles the project with every version still in use.
+   */
+  static async open(options: EngineOptions): Promise<Engine> {
+    await options.store.migrate();
+    const ids = options.ids ?? randomIds(() => options.clock.now());
+    const seed = options.seed ?? 'waymark';
+    const journeys = await syncJourneys(options.store, options.config.config, options.clock.now());
+    const project = compileProject(options.config.config, journeys, seed);
+    return new Engine(options, project, ids, seed);
+  }
+
+  /** The loaded configuration. */
+  get config(): WaymarkConfig {
+    return this.#config.config;
+  }
+
+  /** The compiled project the worker runs. */
+  get project(): RuntimeProject {
+    return this.#project;
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /** Starts the background worker (server mode). */
+  start(): void {
+    this.#started = true;
+    this.worker.start();
+  }
+
+  /** Stops the worker after its current pass, then closes the store; idempotent. */
+  async close(): Promise<void> {
+    const errors: unknown[] = [];
+    await this.worker.close().catch((e: unknown) => errors.push(e));
+    await this.store.close().catch((e: unknown) => errors.push(e));
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** Processes everything due now (simulation and tests). */
+  runUntilIdle(): Promise<PassResult> {
+    return this.worker.runUntilIdle();
+  }
+
+  // ---- ingestion ---------------------------------------------------------------------------
+
+  /**
+   * Appends events durably (one transaction) and wakes the worker. Clients may not post the
+   * engine's own command types (`waymark.*`).
+   */
+  async ingest(events: readonly NewEvent[]): Promise<AppendResult[]> {
+    events.forEach((e, i) => {
+      if (e.type.startsWith(COMMAND_EVENT_PREFIX)) {
+        throw new InvalidInputError(`event type '${e.type}' is reserved for the engine`, {
+          problems: [
+            {
+              path: `events[${i}].type`,
+              message: `types starting with '${COMMAND_EVENT_PREFIX}' are reserved`,
+            },
+          ],
+        });
+      }
+    });
+    const results = await this.store.appendEvents(events, this.clock.now());
+    this.worker.wake();
+    return results;
+  }
+
+  // ---- journey control ---------------------------------------------------------------------
+
+  /** Enrolls a customer (creating a bare profile if needed); resolves with the outcome once processed. */
+  async enroll(journeyId: string, customerId: string): Promise<EnrollmentRecord | null> {
+    this.#journey(journeyId);
+    await this.#command(customerId, 'waymark.enroll', { journey_id: journeyId });
+    return this.activeEnrollment(journeyId, customerId);
+  }
+
+  /** Removes a customer from a journey (`journey.exited` with the reason). */
+  async unenroll(
+    journeyId: string,
+    customerId: string,
+    reason = 'removed_by_api',
+  ): Promise<EnrollmentRecord> {
+    this.#journey(journeyId);
+    const active = await this.activeEnrollment(journeyId, customerId);
+    if (!active) throw new NotFoundError('active enrollment', `${journeyId}/${customerId}`);
+    await this.#command(customerId, 'waymark.exit', { journey_id: journeyId, reason });
+    return (await this.store.getEnrollment(active.id)) ?? active;
+  }
+
+  /** Moves a customer to a stage (or the next one). */
+  async advanceCustomer(
+    journeyId: string,
+    customerId: string,
+    stage?: string,
+  ): Promise<EnrollmentRecord> {
+    const journey = this.#journey(journeyId);
+    if (stage !== undefined && !journey.current.stageIndex.has(stage)) {
+      throw new InvalidInputError(`journey '${journeyId}' has no stage '${stage}'`, {
+        stages: journey.current.stages.map((s) => s.id),
+      });
+    }
+    const active = await this.activeEnrollment(journeyId, customerId);
+    if (!active) throw new NotFoundError('active enrollment', `${journeyId}/${customerId}`);
+    await this.#command(
+      customerId,
+      'waymark.advance',
+      stage === undefined ? { journey_id: journeyId } : { journey_id: journeyId, stage },
+    );
+    return (await this.store.getEnrollment(active.id)) ?? active;
+  }
+
+  /** The customer's active enrollment in a journey, or null. */
+  async activeEnrollment(journeyId: string, customerId: string): Promise<EnrollmentRecord | null> {
+    const page = await this.store.listEnrollments({
+      journeyId,
+      customerId,
+      status: 'active',
+      limit: 1,
+    });
+    return page.items[0] ?? null;
+  }
+
+  /** Every enrollment of the customer in the journey, newest first. */
+  async enrollmentsOf(journeyId: string, customerId: string): Promise<EnrollmentRecord[]> {
+    this.#journey(journeyId);
+    const page = await this.store.listEnrollments({ journeyId, customerId, limit: 100 });
+    return page.items;
+  }
+
+  /** Pauses a journey: nobody new enrolls; enrolled customers keep their place. */
+  async pause(journeyId: string): Promise<void> {
+    this.#journey(journeyId);
+    await this.store.setJourneyStatus(journeyId, 'paused', this.clock.now());
+    await this.#recompile();
+  }
+
+  /** Resumes a paused journey. */
+  async resume(journeyId: string): Promise<void> {
+    this.#journey(journeyId);
+    await this.store.setJourneyStatus(journeyId, 'active', this.clock.now());
+    await this.#recompile();
+  }
+
+  /** A journey's current definition, version and status. */
+  describeJourney(journeyId: string): {
+    id: string;
+    version: number;
+    paused: boolean;
+    definition: ConfigJourney;
+  } {
+    const journey = this.#journey(journeyId);
+    return {
+      id: journeyId,
+      version: journey.current.version,
+      paused: journey.paused,
+      definition: journey.current.definition as unknown as ConfigJourney,
+    };
+  }
+
+  /** Ids of every journey. */
+  journeyIds(): string[] {
+    return [...this.#project.journeys.keys()];
+  }
+
+  /**
+   * Replaces a journey's definition: validated like config, stored as a new version when it
+   * changed. Customers already enrolled finish on their version.
+   */
+  async putJourney(
+    journeyId: string,
+    input: unknown,
+  ): Promise<{ version: number; created: boolean }> {
+    const parsed = journeySchema.safeParse(input);
+    if (!parsed.success) {
+      throw new InvalidInputError('invalid journey definition', {
+        problems: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      });
+    }
+    if (parsed.data.id !== journeyId) {
+      throw new InvalidInputError(
+        `the definition's id '${parsed.data.id}' does not match '${journeyId}'`,
+        {
+          problems: [{ path: 'id', message: `expected '${journeyId}'` }],
+        },
+      );
+    }
+    const definition = parsed.data;
+    // Compile before storing, so a definition the runtime cannot run is never saved.
+    const trial = { ...this.#config.config, journeys: [definition] };
+    compileProject(
+      trial,
+      [
+        {
+          id: journeyId,
+          currentVersion: 1,
+          paused: false,
+          definitions: new Map([[1, definition]]),
+        },
+      ],
+      this.seed,
+    );
+    const saved = await this.store.saveJourneyVersion(
+      journeyId,
+      JSON.parse(JSON.stringify(definition)) as JsonObject,
+      journeyHash(definition),
+      this.clock.now(),
+    );
+    const others = this.#config.config.journeys.filter((j) => j.id !== journeyId);
+    this.#config = {
+      ...this.#config,
+      config: { ...this.#config.config, journeys: [...others, definition] },
+    };
+    await this.#recompile();
+    return saved;
+  }
+
+  /** Metrics of one journey from the store. */
+  async journeyMetrics(journeyId: string): Promise<JourneyMetrics> {
+    const journey = this.#journey(journeyId);
+    const counts = (await this.store.journeyCounts()).find((c) => c.journeyId === journeyId);
+    const byStatus = counts?.byStatus ?? { active: 0, completed: 0, exited: 0 };
+    const total = byStatus.active + byStatus.completed + byStatus.exited;
+    const ended = byStatus.completed + byStatus.exited;
+    return {
+      journey_id: journeyId,
+      version: journey.current.version,
+      status: journey.paused ? 'paused' : 'active',
+      enrollments: { ...byStatus, total },
+      active_by_stage: counts?.activeByStage ?? {},
+      completion_rate: ended === 0 ? null : byStatus.completed / ended,
+    };
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  #journey(journeyId: string) {
+    const journey = this.#project.journeys.get(journeyId);
+    if (!journey) throw new NotFoundError('journey', journeyId);
+    return journey;
+  }
+
+  async #recompile(): Promise<void> {
+    const journeys = await loadJourneyVersions(this.store, this.#config.config);
+    this.#project = compileProject(this.#config.config, journeys, this.seed);
+  }
+
+  /** Commands go through the event log so they keep the customer's order; waits until processed. */
+  async #command(customerId: string, type: string, payload: JsonObject): Promise<void> {
+    const [result] = await this.store.appendEvents(
+      [{ type, customerId, occurredAt: this.clock.now(), payload }],
+      this.clock.now(),
+    );
+    if (!result) throw new WaymarkError('INTERNAL', 'command was not stored');
+    if (!this.#started) {
+      await this.worker.runUntilIdle();
+    } else {
+      this.worker.wake();
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const event = await this.store.getEvent(result.id);
+        if (event && event.status !== 'pending') break;
+        if (Date.now() > deadline) {
+          throw new WaymarkError(
+            'TIMEOUT',
+            'the command was accepted but not processed within 10 s',
+            {
+              retryable: true,
+              details: { event_id: result.id },
+            },
+          );
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    }
+    const event = await this.store.getEvent(result.id);
+    if (event?.status === 'failed') {
+      throw new WaymarkError('COMMAND_FAILED', event.error ?? 'command failed', {
+        details: { event_id: result.id },
+      });
+    }
+  }
+}
+
+/** Measures trigger processing time; real time on purpose (it measures the engine, not the journey). */
+function elapsedMs(): number {
+  return performance.now();
+}
+
+/** Stores each configured journey as a version (a no-op when unchanged) and loads versions in use. */
+async function syncJourneys(
+  store: Store,
+  config: WaymarkConfig,
+  now: number,
+): Promise<StoredJourneyVersions[]> {
+  for (const journey of config.journeys) {
+    await store.saveJourneyVersion(
+      journey.id,
+      JSON.parse(JSON.stringify(journey)) as JsonObject,
+      journeyHash(journey),
+      now,
+    );
+  }
+  return loadJourneyVersions(store, config);
+}
+
+async function loadJourneyVersions(
+  store: Store,
+  config: WaymarkConfig,
+): Promise<StoredJourneyVersions[]> {
+  const result: StoredJourneyVersions[] = [];
+  const configured = new Set(config.journeys.map((j) => j.id));
+  for (const state of await store.listJourneyStates()) {
+    if (!configured.has(state.journeyId)) continue;
+    const definitions = new Map<number, ConfigJourney>();
+    for (const version of await store.listJourneyVersions(state.journeyId)) {
+      definitions.set(version.version, version.definition as unknown as ConfigJourney);
+    }
+    result.push({
+      id: state.journeyId,
+      currentVersion: state.currentVersion,
+      paused: state.status === 'paused',
+      definitions,
+    });
+  }
+  return result;
+}
+
+/** Default webhook effect: POST the call's body as JSON; a non-2xx answer is a failure (retried). */
+async function postWebhook(call: Record<string, unknown>): Promise<void> {
+  const url = typeof call['url'] === 'string' ? call['url'] : null;
+  if (url === null) return;
+  const response = await fetch(url, {
+    method: typeof call['method'] === 'string' ? call['method'] : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(call['body'] ?? call),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok) throw new Error(`webhook ${url} answered ${response.status}`);
+}
