@@ -4,7 +4,6 @@ import { WaymarkError } from '../core/index.js';
 import {
   compileJourney,
   type CompiledJourney,
-  type JourneyDefinition,
   type TemplateDefinition,
 } from '../journeys/index.js';
 import {
