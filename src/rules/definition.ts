@@ -144,7 +144,16 @@ export interface RuleDefinition {
  * offending field path (`actions[1].delay`), like the config loader's problems.
  */
 export class InvalidRuleError extends WaymarkError {
-  constructor(message: string, details?: { ruleId?: string; path?: string; problems?: unknown }) {
-    super('RULE_INVALID', message, { details });
+  /**
+   * @param details the rule, the path inside it, and (for conditions) the condition compiler's
+   *   problems.
+   * @param cause the underlying error, when this wraps one.
+   */
+  constructor(
+    message: string,
+    details?: { ruleId?: string; path?: string; problems?: unknown },
+    cause?: unknown,
+  ) {
+    super('RULE_INVALID', message, { details, cause });
   }
 }

@@ -17,6 +17,7 @@
  * nothing per customer beyond its results, one local-time conversion per time zone, and a counter
  * per customer for rules with limits.
  */
+import { WaymarkError } from '../core/index.js';
 import {
   compileConditions,
   explainConditions,
@@ -211,11 +212,12 @@ function compileRule(definition: RuleDefinition, declarationIndex: number): Comp
     try {
       return compileConditions(group);
     } catch (error) {
-      throw new InvalidRuleError(`rule '${ruleId}': invalid ${path}`, {
-        ruleId,
-        path,
-        problems: error instanceof Error ? error.message : String(error),
-      });
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new InvalidRuleError(
+        `rule '${ruleId}': ${path}: ${reason}`,
+        { ruleId, path, problems: error instanceof WaymarkError ? error.details : undefined },
+        error,
+      );
     }
   };
   const actions: unknown = definition.actions;
@@ -262,6 +264,7 @@ function zoneReader(field: string, ruleId: string): (context: ConditionContext) 
     throw new InvalidRuleError(
       `rule '${ruleId}': schedule.timezoneField: ${error instanceof Error ? error.message : String(error)}`,
       { ruleId, path: 'schedule.timezoneField' },
+      error,
     );
   }
 }
@@ -312,7 +315,9 @@ class CompiledRuleSet implements RuleSet {
           conditionsNotMet++;
           if (explainAll) {
             skipped.push(
-              skip(rule, 'conditions_not_met', { conditions: explainIf(rule, context) }),
+              skip(rule, 'conditions_not_met', {
+                conditions: explainConditions(rule.conditions, context),
+              }),
             );
           }
           continue;
@@ -333,7 +338,7 @@ class CompiledRuleSet implements RuleSet {
               skip(
                 rule,
                 'outside_schedule',
-                explainFired ? explainCommon(rule, context, scheduleExplanation) : undefined,
+                explainFired ? explainRule(rule, context, scheduleExplanation) : undefined,
               ),
             );
             continue;
@@ -354,7 +359,7 @@ class CompiledRuleSet implements RuleSet {
                 rule,
                 'limit_reached',
                 explainFired
-                  ? { ...explainCommon(rule, context, scheduleExplanation), limit }
+                  ? { ...explainRule(rule, context, scheduleExplanation), limit }
                   : undefined,
               ),
             );
@@ -367,7 +372,7 @@ class CompiledRuleSet implements RuleSet {
             rule,
             context,
             now,
-            explainFired ? explainCommon(rule, context, scheduleExplanation) : undefined,
+            explainFired ? explainRule(rule, context, scheduleExplanation) : undefined,
           ),
         );
         if (firstMatchOnly) break;
@@ -398,12 +403,8 @@ function skip(
   return { ruleId: id, name, priority, reason, explanation };
 }
 
-function explainIf(rule: CompiledRule, context: RuleContext): GroupExplanation {
-  return explainConditions(rule.conditions, context);
-}
-
 /** Conditions, exceptions (when the rule has some) and the schedule check, if one was made. */
-function explainCommon(
+function explainRule(
   rule: CompiledRule,
   context: RuleContext,
   schedule: ScheduleExplanation | undefined,
