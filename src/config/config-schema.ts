@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { namedActionsSchema } from './action-schema.js';
+import { channelsSchema, rateLimitsSchema, templateSchema } from './delivery-schema.js';
+import { journeySchema } from './journey-schema.js';
+import { alertSchema, dashboardSchema, webhookSchema } from './observability-schema.js';
+import { retryPolicySchema } from './retry-schema.js';
+import { ruleSchema } from './rule-schema.js';
+import { predictionSchema, scheduleSchema, triggerSchema } from './trigger-schema.js';
+import { keySchema, strictObject, timeWindowSchema, zoneNameSchema } from './value-schemas.js';
+
+/**
+ * The one schema of a Waymark configuration. TypeScript types are inferred from it
+ * (`z.output` for the loaded, compiled form; `z.input` for what may be written) and the JSON
+ * Schema for editors is generated from its input side.
+ */
+
+/** Server settings. Environment variables (DATABASE_URL, PORT) override these at start-up. */
+export const serverSchema = strictObject({
+  port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65_535)
+    .default(3000)
+    .meta({ description: 'HTTP port (default 3000).' }),
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .meta({ description: 'Listen address (default 127.0.0.1).' }),
+  data_dir: z
+    .string()
+    .min(1)
+    .default('data')
+    .meta({ description: 'Directory of the embedded database (default data).' }),
+  database_url: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, {
+      error: 'expected a PostgreSQL URL such as postgres://user@host/db',
+    })
+    .optional()
+    .meta({
+      description:
+        'PostgreSQL URL; when set, PostgreSQL is used instead of the embedded SQLite store.',
+    }),
+});
+
+/** Project-wide defaults. */
+export const defaultsSchema = strictObject({
+  timezone: zoneNameSchema
+    .prefault('UTC')
+    .meta({ description: 'Time zone of customers whose profile has none (IANA, default UTC).' }),
+  quiet_hours: timeWindowSchema
+    .optional()
+    .meta({ description: "No messages in this local window, e.g. 22:00-08:00 (customer's zone)." }),
+});
+
+/** Every top-level key, in documentation order: the specification's nine, then Waymark's own. */
+export const configShape = {
+  schedules: z.array(scheduleSchema).default([]),
+  triggers: z.array(triggerSchema).default([]),
+  rules: z.array(ruleSchema).default([]),
+  channels: channelsSchema.prefault({}),
+  rate_limits: rateLimitsSchema.prefault({}),
+  retry_policies: z.record(keySchema, retryPolicySchema).default({}),
+  webhooks: z.array(webhookSchema).default([]),
+  dashboards: z.array(dashboardSchema).default([]),
+  alerts: z.array(alertSchema).default([]),
+  journeys: z.array(journeySchema).default([]),
+  templates: z.record(keySchema, templateSchema).default({}),
+  actions: namedActionsSchema.default({}),
+  predictions: z.record(keySchema, predictionSchema).default({}),
+  server: serverSchema.prefault({}),
+  defaults: defaultsSchema.prefault({}),
+};
+
+/** The whole configuration. */
+export const configSchema = strictObject(configShape).meta({
+  title: 'Waymark configuration',
+  description: 'Journeys, triggers, rules, channels and the rest of a Waymark project (YAML).',
+});
+
+/** A top-level key. */
+export type SectionName = keyof typeof configShape;
+
+/** Every top-level key, in documentation order. */
+export const SECTION_NAMES = Object.keys(configShape) as SectionName[];
+
+/** How a section merges across files. */
+export type SectionMerge = 'list' | 'map' | 'nested_map' | 'settings';
+
+/** Merge behaviour of each section, and the field that identifies a list item. */
+export const SECTION_LAYOUT: Readonly<
+  Record<SectionName, { merge: SectionMerge; idField?: string; noun: string }>
+> = {
+  schedules: { merge: 'list', idField: 'name', noun: 'schedule' },
+  triggers: { merge: 'list', idField: 'name', noun: 'trigger' },
+  rules: { merge: 'list', idField: 'id', noun: 'rule' },
+  channels: { merge: 'map', noun: 'channel' },
+  rate_limits: { merge: 'nested_map', noun: 'rate limit' },
+  retry_policies: { merge: 'map', noun: 'retry policy' },
+  webhooks: { merge: 'list', idField: 'name', noun: 'webhook' },
+  dashboards: { merge: 'list', idField: 'name', noun: 'dashboard' },
+  alerts: { merge: 'list', idField: 'name', noun: 'alert' },
+  journeys: { merge: 'list', idField: 'id', noun: 'journey' },
+  templates: { merge: 'map', noun: 'template' },
+  actions: { merge: 'map', noun: 'action' },
+  predictions: { merge: 'map', noun: 'prediction' },
+  server: { merge: 'settings', noun: 'server setting' },
+  defaults: { merge: 'settings', noun: 'default' },
+};
+
+/** A loaded, compiled configuration (every section present; units parsed). */
+export type WaymarkConfig = z.output<typeof configSchema>;
+
+/** A configuration as written (what the YAML may contain). */
+export type WaymarkConfigInput = z.input<typeof configSchema>;
+
+/** Loaded server settings. */
+export type ServerSettings = WaymarkConfig['server'];
+
+/** Loaded project defaults. */
+export type ProjectDefaults = WaymarkConfig['defaults'];

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { retryReferenceSchema } from './retry-schema.js';
+import {
+  durationSchema,
+  identifierSchema,
+  keySchema,
+  rateSchema,
+  strictObject,
+  templateTextSchema,
+  timeWindowSchema,
+} from './value-schemas.js';
+
+/** Channels, contact limits and message templates. */
+
+/** Kinds of channel Waymark can deliver through. A channel named after a kind has that kind. */
+export const CHANNEL_TYPES = ['email', 'sms', 'in_app', 'push', 'webhook', 'tasks'] as const;
+
+/** One of {@link CHANNEL_TYPES}. */
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+function isChannelType(name: string): name is ChannelType {
+  return (CHANNEL_TYPES as readonly string[]).includes(name);
+}
+
+const channelSchema = strictObject({
+  type: z.enum(CHANNEL_TYPES).optional().meta({
+    description: 'Channel kind; default: the channel name when it is a kind (email, sms, ...).',
+  }),
+  provider: keySchema
+    .optional()
+    .meta({ description: 'Delivery provider, e.g. sendgrid, twilio, internal.' }),
+  enabled: z.boolean().default(true),
+  rate_limit: rateSchema.optional(),
+  retry_policy: retryReferenceSchema.optional(),
+  fallback: identifierSchema
+    .optional()
+    .meta({ description: 'Channel to try when delivery fails.' }),
+  character_limit: z.number().int().positive().optional(),
+  opt_out_check: z.boolean().optional().meta({ description: 'Check opt-out before sending.' }),
+  persistence: durationSchema()
+    .optional()
+    .meta({ description: 'How long an in-app message stays.' }),
+  priority_levels: z.array(keySchema).min(1).optional(),
+  platforms: z
+    .array(z.enum(['ios', 'android', 'web']))
+    .min(1)
+    .optional(),
+  silent_hours: timeWindowSchema
+    .optional()
+    .meta({ description: "No delivery in this local window (customer's zone)." }),
+  settings: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ description: 'Provider-specific settings; secrets belong in environment variables.' }),
+});
+
+/** Top-level `channels`: channel name → configuration. */
+export const channelsSchema = z
+  .record(identifierSchema, channelSchema)
+  .superRefine((channels, ctx) => {
+    for (const [name, channel] of Object.entries(channels)) {
+      if (channel.type === undefined && !isChannelType(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `channel '${name}' needs 'type' (one of ${CHANNEL_TYPES.join(', ')}) because its name is not a channel type`,
+        });
+      }
+    }
+  })
+  .transform((channels) => {
+    const typed: Record<string, z.output<typeof channelSchema> & { type: ChannelType }> = {};
+    for (const [name, channel] of Object.entries(channels)) {
+      // The refinement above guarantees one of the two is a channel type.
+      typed[name] = { ...channel, type: channel.type ?? (isChannelType(name) ? name : 'webhook') };
+    }
+    return typed;
+  })
+  .meta({ description: 'Delivery channels by name.' });
+
+/** A loaded channel; `type` is always set. */
+export type ChannelConfig = z.output<typeof channelsSchema>[string];
+
+const customerLimit = strictObject({
+  daily: z.number().int().min(0).optional(),
+  weekly: z.number().int().min(0).optional(),
+  monthly: z.number().int().min(0).optional(),
+});
+
+const globalLimit = strictObject({
+  per_second: z.number().int().min(0).optional(),
+  per_minute: z.number().int().min(0).optional(),
+  per_hour: z.number().int().min(0).optional(),
+  per_day: z.number().int().min(0).optional(),
+});
+
+/** Top-level `rate_limits`: per-customer contact caps and global throughput caps per channel. */
+export const rateLimitsSchema = strictObject({
+  customer: z
+    .record(identifierSchema, customerLimit)
+    .default({})
+    .meta({ description: 'Per-customer caps by channel name, or `total` across channels.' }),
+  global: z
+    .record(identifierSchema, globalLimit)
+    .default({})
+    .meta({ description: 'Whole-system caps by channel name.' }),
+});
+
+/** Loaded contact limits. */
+export type RateLimits = z.output<typeof rateLimitsSchema>;
+
+const templateVariant = strictObject({
+  name: keySchema,
+  subject: templateTextSchema.optional(),
+  title: templateTextSchema.optional(),
+  body: templateTextSchema,
+  html: templateTextSchema.optional(),
+  weight: z.number().positive().optional(),
+});
+
+/** A message template. */
+export const templateSchema = strictObject({
+  channel: identifierSchema
+    .optional()
+    .meta({ description: 'The channel this template is written for.' }),
+  subject: templateTextSchema.optional(),
+  title: templateTextSchema.optional(),
+  body: templateTextSchema,
+  html: templateTextSchema.optional(),
+  variants: z.array(templateVariant).min(1).optional(),
+}).meta({ id: 'Template' });
+
+/** A loaded template. */
+export type MessageTemplate = z.output<typeof templateSchema>;

@@ -1,0 +1,207 @@
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+  type ParsedNode,
+} from 'yaml';
+import {
+  formatPath,
+  type ConfigPath,
+  type ConfigProblem,
+  type ProblemSeverity,
+} from './problems.js';
+
+/**
+ * YAML documents with their positions: parsing, syntax errors and duplicate keys located by line
+ * and column, and the way back from a path (`rules[1].actions[0]`) to the node it names.
+ */
+
+/** One YAML document of a config file (a file may hold several, separated by `---`). */
+export interface SourceDocument {
+  readonly file: string;
+  readonly document: Document.Parsed;
+  readonly lineCounter: LineCounter;
+  /** The document as plain data (aliases resolved). */
+  readonly data: unknown;
+}
+
+/** A 1-based position. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Whether a problem points at a mapping key (unknown or duplicate field) or at a value. */
+export type PositionTarget = 'key' | 'value';
+
+function problem(
+  file: string,
+  position: SourcePosition,
+  path: ConfigPath,
+  message: string,
+  severity: ProblemSeverity = 'error',
+): ConfigProblem {
+  return { file, ...position, path: formatPath(path), message, severity };
+}
+
+function positionAt(lineCounter: LineCounter, offset: number): SourcePosition {
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+// yaml's messages end with " at line L, column C:" plus a code excerpt; the location is reported
+// separately, so keep only the first sentence.
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return first.replace(/ at line \d+, column \d+:?$/, '').trim();
+}
+
+function keyText(node: unknown): string | undefined {
+  if (isScalar(node)) return String(node.value);
+  return undefined;
+}
+
+/**
+ * Parses one file. Documents with syntax errors are reported and left out (their partial content
+ * would only cause confusing follow-on errors); duplicate keys are reported at their second
+ * occurrence, naming the first, and the document is kept so its other problems are found too.
+ */
+export function readYamlSource(
+  file: string,
+  text: string,
+): { documents: SourceDocument[]; problems: ConfigProblem[] } {
+  const lineCounter = new LineCounter();
+  const problems: ConfigProblem[] = [];
+  const documents: SourceDocument[] = [];
+  const parsedDocuments = parseAllDocuments(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: false,
+  });
+  // An empty stream (no documents) is a valid, empty config file.
+  const list = Array.isArray(parsedDocuments) ? parsedDocuments : [];
+  for (const document of list) {
+    if (document.errors.length > 0) {
+      for (const error of document.errors) {
+        problems.push(
+          problem(
+            file,
+            positionAt(lineCounter, error.pos[0]),
+            [],
+            `YAML syntax error: ${yamlMessage(error.message)}`,
+          ),
+        );
+      }
+      continue;
+    }
+    for (const warning of document.warnings) {
+      problems.push(
+        problem(
+          file,
+          positionAt(lineCounter, warning.pos[0]),
+          [],
+          `YAML: ${yamlMessage(warning.message)}`,
+          'warning',
+        ),
+      );
+    }
+    problems.push(...duplicateKeys(file, document, lineCounter));
+    documents.push({ file, document, lineCounter, data: document.toJS({ maxAliasCount: 1000 }) });
+  }
+  return { documents, problems };
+}
+
+function duplicateKeys(
+  file: string,
+  document: Document.Parsed,
+  lineCounter: LineCounter,
+): ConfigProblem[] {
+  const found: ConfigProblem[] = [];
+  const visit = (node: unknown, path: (string | number)[]): void => {
+    if (isMap(node)) {
+      const seen = new Map<string, number>();
+      for (const pair of node.items) {
+        const key = keyText(pair.key);
+        const offset = (pair.key as Node | null)?.range?.[0];
+        if (key !== undefined && offset !== undefined) {
+          const first = seen.get(key);
+          if (first === undefined) {
+            seen.set(key, offset);
+          } else {
+            const at = positionAt(lineCounter, first);
+            found.push(
+              problem(
+                file,
+                positionAt(lineCounter, offset),
+                [...path, key],
+                `duplicate key '${key}' (first at line ${at.line}, column ${at.column}); the later value would silently win`,
+              ),
+            );
+          }
+        }
+        visit(pair.value, key === undefined ? path : [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => {
+        visit(item, [...path, index]);
+      });
+    }
+  };
+  visit(document.contents, []);
+  return found;
+}
+
+/**
+ * The position of `path` in the document: the key or the value it names, or, when the path goes
+ * further than the document does (a missing field), the nearest node that exists.
+ */
+export function positionOfPath(
+  source: SourceDocument,
+  path: ConfigPath,
+  target: PositionTarget,
+): SourcePosition {
+  const { document, lineCounter } = source;
+  let node: unknown = document.contents;
+  let position = rangeStart(node) ?? 0;
+  for (const [index, segment] of path.entries()) {
+    if (isAlias(node)) node = node.resolve(document);
+    const last = index === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => keyText(p.key) === String(segment));
+      if (!pair) break;
+      const keyStart = rangeStart(pair.key);
+      if (last && target === 'key' && keyStart !== undefined)
+        return positionAt(lineCounter, keyStart);
+      const valueStart = rangeStart(pair.value);
+      const valueRange = (pair.value as ParsedNode | null)?.range;
+      // An empty value (`key:`) has an empty range at the end of the line; the key is clearer.
+      const emptyValue = valueRange !== undefined && valueRange[0] === valueRange[1];
+      if (valueStart === undefined || emptyValue) {
+        if (keyStart !== undefined) position = keyStart;
+        break;
+      }
+      position = valueStart;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item: unknown = node.items[segment];
+      const start = rangeStart(item);
+      if (start === undefined) break;
+      position = start;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return positionAt(lineCounter, position);
+}
+
+function rangeStart(node: unknown): number | undefined {
+  if (typeof node !== 'object' || node === null || !('range' in node)) return undefined;
+  const range = (node as { range?: unknown }).range;
+  return Array.isArray(range) && typeof range[0] === 'number' ? range[0] : undefined;
+}
