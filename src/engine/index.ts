@@ -8,3 +8,11 @@ export { Worker } from './worker.js';
 export type { WorkerOptions, PassResult, BatchProcessor } from './worker.js';
 export { OutboxDispatcher } from './dispatcher.js';
 export type { JourneyEventSink, WebhookCaller } from './dispatcher.js';
+export { simulate, simulateJourney, toWireJourneyEvent } from './simulation.js';
+export type {
+  SimulationOptions,
+  SimulationResult,
+  SimulatedCustomer,
+  JourneyTestOptions,
+  JourneyTestResult,
+} from './simulation.js';
