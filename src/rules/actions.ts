@@ -3,7 +3,8 @@
  * customer's context, the delay turned into an instant, the retry setting handed on.
  */
 import type { ConditionContext } from '../conditions/index.js';
-import { compileParams } from './params.js';
+import { WaymarkError } from '../core/index.js';
+import { compileParams, type CompiledParams } from '../templates/index.js';
 import {
   InvalidRuleError,
   type RuleActionDefinition,
@@ -33,13 +34,14 @@ export interface ResolvedAction {
 /** One action with its params compiled. */
 export class CompiledAction {
   readonly #definition: RuleActionDefinition;
-  readonly #render: (context: ConditionContext) => { value: unknown; missing: readonly string[] };
+  readonly #render: CompiledParams;
   readonly #delayMs: number;
 
   /**
    * @param path the action's path in the rule (`actions[1]`), for errors.
-   * @throws InvalidRuleError on a missing type or a negative or non-finite delay, and whatever the
-   *   template compiler throws for malformed placeholders.
+   * @throws InvalidRuleError on a missing type, a negative or non-finite delay, or malformed
+   *   placeholders in params (the template compiler's error is the cause, its problems the
+   *   details' `problems`).
    */
   constructor(definition: RuleActionDefinition, ruleId: string, path: string) {
     if (typeof definition.type !== 'string' || definition.type === '') {
@@ -56,7 +58,16 @@ export class CompiledAction {
       );
     }
     this.#definition = definition;
-    this.#render = compileParams(definition.params ?? {});
+    try {
+      this.#render = compileParams(definition.params ?? {});
+    } catch (error) {
+      if (!(error instanceof WaymarkError)) throw error;
+      throw new InvalidRuleError(
+        `rule '${ruleId}': ${path}.params: ${error.message}`,
+        { ruleId, path: `${path}.params`, problems: error.details },
+        error,
+      );
+    }
     this.#delayMs = delay?.ms ?? 0;
   }
 

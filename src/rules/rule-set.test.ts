@@ -566,6 +566,11 @@ describe('invalid rule sets', () => {
       'delay',
     ],
     ['an action without type', [rule('x', 1, { actions: [{ type: '' }] })], 'type'],
+    [
+      'an unbalanced placeholder',
+      [rule('x', 1, { actions: [{ type: 't', params: { a: 'Hi {{customer.name' } }] })],
+      'actions[0].params',
+    ],
     ['an unknown zone', [rule('x', 1, { schedule: { timezone: 'Nowhere/City' } })], 'IANA'],
     ['weekday 0', [rule('x', 1, { schedule: { timezone: 'UTC', days: [0] } })], 'weekday'],
     [
