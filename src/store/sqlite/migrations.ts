@@ -1,0 +1,317 @@
+/**
+ * The SQLite schema as numbered migrations.
+ *
+ * Rules for this list:
+ * - append only: a released migration is never edited, a change is a new migration;
+ * - versions strictly increase by one;
+ * - each migration runs in its own transaction together with its row in `schema_migrations`, so a
+ *   crash leaves the schema at a version boundary, never half-applied.
+ *
+ * Conventions of the schema: instants are INTEGER epoch milliseconds, JSON is TEXT, booleans are
+ * INTEGER 0/1. Table and column names follow the specification's diagnostic queries
+ * (`journey_enrollments.stage`, `messages.sent_at`, `trigger_executions.processing_time_ms`, ...) so
+ * those queries read the same here and on PostgreSQL.
+ *
+ * Deliberately no foreign key from the history tables (events, enrollments, messages, journey
+ * events, decisions) to `customers`: events arrive before a profile exists, and deleting a profile
+ * must not delete, or be blocked by, the audit trail that refers to it.
+ */
+import { StoreError } from '../errors.js';
+import type { Clock } from '../contract.js';
+import type { SqliteDatabase } from './driver.js';
+
+/** One schema change. */
+export interface Migration {
+  /** Position in the list, from 1, strictly increasing by one. */
+  version: number;
+  /** Short description, recorded in `schema_migrations`. */
+  name: string;
+  /** The statements, run in one transaction. */
+  sql: string;
+}
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE customers (
+  id          TEXT    PRIMARY KEY,
+  attributes  TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+
+-- The event log. seq orders events globally in receive order; AUTOINCREMENT so that a seq is
+-- never reused, even after the newest rows are deleted by retention.
+CREATE TABLE events (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+  id               TEXT    NOT NULL UNIQUE,
+  idempotency_key  TEXT    UNIQUE,
+  customer_id      TEXT    NOT NULL,
+  type             TEXT    NOT NULL,
+  occurred_at      INTEGER NOT NULL,
+  received_at      INTEGER NOT NULL,
+  payload          TEXT    NOT NULL,
+  status           TEXT    NOT NULL DEFAULT 'pending'
+                   CHECK (status IN ('pending', 'processed', 'failed')),
+  error            TEXT,
+  processed_at     INTEGER
+);
+-- Partial indexes: processed events (nearly all of them) cost nothing in the claim path.
+CREATE INDEX events_pending_by_seq ON events (seq) WHERE status = 'pending';
+CREATE INDEX events_pending_by_customer ON events (customer_id, seq) WHERE status = 'pending';
+
+CREATE TABLE timers (
+  id             TEXT    PRIMARY KEY,
+  customer_id    TEXT    NOT NULL,
+  enrollment_id  TEXT,
+  kind           TEXT    NOT NULL,
+  due_at         INTEGER NOT NULL,
+  payload        TEXT    NOT NULL,
+  status         TEXT    NOT NULL CHECK (status IN ('pending', 'fired', 'cancelled'))
+);
+CREATE INDEX timers_pending_by_due ON timers (due_at, id) WHERE status = 'pending';
+CREATE INDEX timers_by_customer ON timers (customer_id, due_at);
+CREATE INDEX timers_by_enrollment ON timers (enrollment_id) WHERE enrollment_id IS NOT NULL;
+
+CREATE TABLE journey_enrollments (
+  id               TEXT    PRIMARY KEY,
+  journey_id       TEXT    NOT NULL,
+  journey_version  INTEGER NOT NULL,
+  customer_id      TEXT    NOT NULL,
+  status           TEXT    NOT NULL CHECK (status IN ('active', 'completed', 'exited')),
+  stage            TEXT    NOT NULL,
+  step_id          TEXT,
+  state            TEXT    NOT NULL,
+  holdout          INTEGER NOT NULL CHECK (holdout IN (0, 1)),
+  enrolled_at      INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  ended_at         INTEGER,
+  exit_reason      TEXT
+);
+CREATE INDEX journey_enrollments_by_customer
+  ON journey_enrollments (customer_id, journey_id, status);
+CREATE INDEX journey_enrollments_by_journey
+  ON journey_enrollments (journey_id, status, stage);
+
+CREATE TABLE messages (
+  id               TEXT    PRIMARY KEY,
+  customer_id      TEXT    NOT NULL,
+  journey_id       TEXT,
+  enrollment_id    TEXT,
+  step_id          TEXT,
+  channel          TEXT    NOT NULL,
+  priority         TEXT    NOT NULL,
+  status           TEXT    NOT NULL,
+  content          TEXT    NOT NULL,
+  -- The key a provider sees: one message per key, whatever retries or replays happen.
+  idempotency_key  TEXT    NOT NULL UNIQUE,
+  created_at       INTEGER NOT NULL,
+  sent_at          INTEGER,
+  updated_at       INTEGER NOT NULL,
+  error            TEXT
+);
+CREATE INDEX messages_by_customer ON messages (customer_id, created_at);
+CREATE INDEX messages_by_journey ON messages (journey_id, created_at);
+CREATE INDEX messages_by_sent_at ON messages (sent_at);
+
+-- Transactional outbox: effects written with the state change that caused them.
+CREATE TABLE outbox (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind             TEXT    NOT NULL,
+  idempotency_key  TEXT    NOT NULL UNIQUE,
+  payload          TEXT    NOT NULL,
+  available_at     INTEGER NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  status           TEXT    NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+  last_error       TEXT
+);
+CREATE INDEX outbox_pending_by_available ON outbox (available_at, seq) WHERE status = 'pending';
+
+CREATE TABLE journey_events (
+  seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+  type         TEXT    NOT NULL,
+  journey_id   TEXT    NOT NULL,
+  customer_id  TEXT    NOT NULL,
+  occurred_at  INTEGER NOT NULL,
+  data         TEXT    NOT NULL
+);
+CREATE INDEX journey_events_by_customer ON journey_events (customer_id, seq);
+CREATE INDEX journey_events_by_journey ON journey_events (journey_id, seq);
+
+CREATE TABLE trigger_executions (
+  id                  INTEGER PRIMARY KEY,
+  trigger_name        TEXT    NOT NULL,
+  customer_id         TEXT    NOT NULL,
+  event_seq           INTEGER,
+  executed_at         INTEGER NOT NULL,
+  processing_time_ms  REAL    NOT NULL,
+  fired               INTEGER NOT NULL CHECK (fired IN (0, 1))
+);
+CREATE INDEX trigger_executions_by_time ON trigger_executions (executed_at);
+CREATE INDEX trigger_executions_by_trigger ON trigger_executions (trigger_name, executed_at);
+
+-- Last truth value of each condition trigger per customer (edge detection); read per customer.
+CREATE TABLE trigger_states (
+  customer_id   TEXT    NOT NULL,
+  trigger_name  TEXT    NOT NULL,
+  value         INTEGER NOT NULL CHECK (value IN (0, 1)),
+  PRIMARY KEY (customer_id, trigger_name)
+);
+
+CREATE TABLE rule_fires (
+  id           INTEGER PRIMARY KEY,
+  rule_id      TEXT    NOT NULL,
+  customer_id  TEXT    NOT NULL,
+  fired_at     INTEGER NOT NULL
+);
+CREATE INDEX rule_fires_by_customer ON rule_fires (customer_id, fired_at);
+
+CREATE TABLE decisions (
+  id           TEXT    PRIMARY KEY,
+  customer_id  TEXT    NOT NULL,
+  kind         TEXT    NOT NULL,
+  at           INTEGER NOT NULL,
+  subject      TEXT,
+  explanation  TEXT    NOT NULL
+);
+CREATE INDEX decisions_by_customer ON decisions (customer_id, at);
+
+CREATE TABLE tasks (
+  id           TEXT    PRIMARY KEY,
+  customer_id  TEXT    NOT NULL,
+  journey_id   TEXT,
+  title        TEXT    NOT NULL,
+  assignee     TEXT,
+  due_at       INTEGER,
+  status       TEXT    NOT NULL CHECK (status IN ('open', 'done', 'cancelled')),
+  created_at   INTEGER NOT NULL,
+  data         TEXT    NOT NULL
+);
+CREATE INDEX tasks_by_customer ON tasks (customer_id, created_at);
+CREATE INDEX tasks_by_status ON tasks (status, created_at);
+
+CREATE TABLE alerts (
+  id           TEXT    PRIMARY KEY,
+  customer_id  TEXT,
+  journey_id   TEXT,
+  severity     TEXT    NOT NULL,
+  message      TEXT    NOT NULL,
+  assignee     TEXT,
+  status       TEXT    NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+  created_at   INTEGER NOT NULL,
+  data         TEXT    NOT NULL
+);
+CREATE INDEX alerts_by_status ON alerts (status, created_at);
+
+-- Journey control state: which version is current, and whether the journey is paused.
+CREATE TABLE journeys (
+  journey_id       TEXT    PRIMARY KEY,
+  current_version  INTEGER NOT NULL,
+  status           TEXT    NOT NULL CHECK (status IN ('active', 'paused')),
+  updated_at       INTEGER NOT NULL
+);
+
+CREATE TABLE journey_versions (
+  journey_id  TEXT    NOT NULL REFERENCES journeys (journey_id),
+  version     INTEGER NOT NULL,
+  hash        TEXT    NOT NULL,
+  definition  TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (journey_id, version)
+);
+
+-- Who holds which customer. A row with expires_at > now keeps other claims off the customer.
+CREATE TABLE leases (
+  customer_id  TEXT    PRIMARY KEY,
+  lease_id     TEXT    NOT NULL,
+  worker_id    TEXT    NOT NULL,
+  claimed_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL
+);
+CREATE INDEX leases_by_lease ON leases (lease_id);
+CREATE INDEX leases_by_expiry ON leases (expires_at);
+`,
+  },
+];
+
+/** Version of the newest migration this code knows. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+
+const CREATE_MIGRATIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version     INTEGER PRIMARY KEY,
+  name        TEXT    NOT NULL,
+  applied_at  INTEGER NOT NULL
+)`;
+
+/** The highest applied migration version, 0 for an empty database. */
+export function schemaVersion(db: SqliteDatabase): number {
+  const table = db
+    .prepare<[], { name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+    )
+    .get();
+  if (table === undefined) return 0;
+  const row = db
+    .prepare<[], { version: number | null }>(
+      'SELECT MAX(version) AS version FROM schema_migrations',
+    )
+    .get();
+  return row?.version ?? 0;
+}
+
+/**
+ * Applies the migrations the database has not seen, each in its own `BEGIN IMMEDIATE` transaction
+ * that re-checks the recorded versions first: several processes starting at once serialise on the
+ * write lock and each migration runs exactly once. Returns the versions applied by this call.
+ */
+export function applyMigrations(
+  db: SqliteDatabase,
+  migrations: readonly Migration[],
+  clock: Clock,
+): number[] {
+  checkMigrationList(migrations);
+  db.exec(CREATE_MIGRATIONS_TABLE);
+  const latest = migrations.at(-1)?.version ?? 0;
+  const current = schemaVersion(db);
+  if (current > latest) {
+    throw new StoreError(
+      'STORE_SCHEMA_TOO_NEW',
+      `the database is at schema version ${current}, newer than this Waymark knows (${latest}); upgrade Waymark`,
+      { details: { databaseVersion: current, knownVersion: latest } },
+    );
+  }
+  const isApplied = db.prepare<[number], { version: number }>(
+    'SELECT version FROM schema_migrations WHERE version = ?',
+  );
+  const record = db.prepare<[number, string, number], never>(
+    'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+  );
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    const apply = db.transaction(() => {
+      if (isApplied.get(migration.version) !== undefined) return;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, clock.now());
+      applied.push(migration.version);
+    });
+    apply.immediate();
+  }
+  return applied;
+}
+
+/** Rejects a list that is not 1, 2, 3, ...: a gap or a reordering is a programming error. */
+function checkMigrationList(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new StoreError(
+        'STORE_FAILED',
+        `migration '${migration.name}' has version ${migration.version}, expected ${index + 1}`,
+      );
+    }
+  });
+}

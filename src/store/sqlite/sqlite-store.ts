@@ -1,0 +1,955 @@
+/**
+ * The embedded store: the `Store` contract on SQLite through better-sqlite3.
+ *
+ * better-sqlite3 is synchronous, which suits SQLite (an in-process library, no network round trip):
+ * each contract method runs to completion on the calling thread, inside one transaction when it
+ * writes more than one row, and hands back a settled promise. Multi-row writes reuse prepared
+ * statements inside a single transaction, so 500 events cost one fsync, not 500.
+ *
+ * Several processes may open the same file (WAL lets readers run beside the one writer); every
+ * write transaction is `BEGIN IMMEDIATE`, so writers queue on the lock (up to `busyTimeoutMs`)
+ * instead of failing half-way, and claims by different processes never hand out the same customer.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import { StoreError } from '../errors.js';
+import { checkPageLimit, decodeCursor, encodeCursor } from '../cursor.js';
+import {
+  InvalidInputError,
+  NotFoundError,
+  WaymarkError,
+  randomIds,
+  systemClock,
+} from '../contract.js';
+import type {
+  AlertRecord,
+  AppendResult,
+  ClaimOptions,
+  Clock,
+  CustomerRecord,
+  CustomerWork,
+  DecisionRecord,
+  EnrollmentFilter,
+  EnrollmentRecord,
+  IdSource,
+  Instant,
+  JourneyCounts,
+  JourneyEventFilter,
+  JourneyEventRecord,
+  JourneyStateRecord,
+  JourneyVersionRecord,
+  JsonObject,
+  MessageFilter,
+  MessageRecord,
+  MessageStatus,
+  NewEvent,
+  OutboxEntry,
+  OutboxKind,
+  PageResult,
+  Page,
+  Store,
+  TaskRecord,
+  TimerRecord,
+  TriggerExecutionRecord,
+  WorkBatch,
+  WorkResult,
+  StoredEvent,
+} from '../contract.js';
+import { isSqliteError, openDatabase } from './driver.js';
+import type { SqlValue, SqliteDatabase, Statement } from './driver.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, applyMigrations, schemaVersion } from './migrations.js';
+import {
+  alertFromRow,
+  customerFromRow,
+  decisionFromRow,
+  enrollmentFromRow,
+  eventFromRow,
+  journeyEventFromRow,
+  journeyStateFromRow,
+  journeyVersionFromRow,
+  messageFromRow,
+  outboxFromRow,
+  taskFromRow,
+  timerFromRow,
+  toJson,
+  triggerExecutionFromRow,
+} from './rows.js';
+import type {
+  AlertRow,
+  EnrollmentRow,
+  JourneyEventRow,
+  MessageRow,
+  TaskRow,
+  TimerRow,
+  TriggerExecutionRow,
+} from './rows.js';
+import { prepareStatements } from './statements.js';
+import type { Statements } from './statements.js';
+
+/** How to open the SQLite store. */
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created if missing. `:memory:` gives a private in-memory database (tests). */
+  file: string;
+  /** How long a write waits for another connection's lock before `STORE_UNAVAILABLE`, in ms. Default 5 000. */
+  busyTimeoutMs?: number;
+  /**
+   * Where the ids the store assigns come from (events sent without an id, leases). Default:
+   * time-ordered random ids, timed by the instant passed to the call (never the wall clock).
+   */
+  ids?: IdSource;
+  /** Clock for the `applied_at` column of `schema_migrations`, the one instant the store records on its own. */
+  clock?: Clock;
+}
+
+/** Default visibility window of a claimed outbox entry, ms. */
+export const DEFAULT_OUTBOX_LEASE_MS = 60_000;
+
+/** Rows read per step while choosing customers; bounds memory, not the batch size. */
+const SCAN_WINDOW = 1_000;
+
+/** Statuses that mean a delivery was attempted, which stamps `sent_at` (see `completeDeliveries`). */
+const ATTEMPTED: ReadonlySet<MessageStatus> = new Set<MessageStatus>([
+  'sent',
+  'delivered',
+  'failed',
+  'dead_lettered',
+  'simulated',
+]);
+
+/** Opens the SQLite store on a file (or `:memory:`). Call `migrate()` before anything else. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
+
+/** `Store` on an embedded SQLite database. */
+export class SqliteStore implements Store {
+  readonly #db: SqliteDatabase;
+  readonly #file: string;
+  readonly #ids: IdSource | undefined;
+  readonly #clock: Clock;
+  #statements: Statements | undefined;
+  /** Listing statements, one per combination of filters, prepared on first use. */
+  readonly #listings = new Map<string, Statement<SqlValue[], unknown>>();
+  #closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#file = options.file;
+    this.#ids = options.ids;
+    this.#clock = options.clock ?? systemClock;
+    try {
+      if (options.file !== ':memory:' && options.file !== '') {
+        mkdirSync(dirname(options.file), { recursive: true });
+      }
+      this.#db = openDatabase(options.file, { timeout: options.busyTimeoutMs ?? 5_000 });
+      // WAL: readers never block the writer. NORMAL: a commit is durable once the WAL is synced at
+      // checkpoint; a power cut may lose the last transactions but never corrupts the database.
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma('foreign_keys = ON');
+    } catch (error) {
+      throw new StoreError('STORE_UNAVAILABLE', `cannot open SQLite database '${options.file}'`, {
+        cause: error,
+        details: { file: options.file },
+      });
+    }
+  }
+
+  /** The database file (`:memory:` for an in-memory store). */
+  get file(): string {
+    return this.#file;
+  }
+
+  /**
+   * The underlying connection, for diagnostics and operator tools (`runDiagnostics`). Writing
+   * through it bypasses the contract's guarantees.
+   */
+  get database(): SqliteDatabase {
+    this.#checkOpen();
+    return this.#db;
+  }
+
+  migrate(): Promise<void> {
+    return this.#attempt(() => {
+      this.#checkOpen();
+      applyMigrations(this.#db, MIGRATIONS, this.#clock);
+    });
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#statements = undefined;
+      this.#listings.clear();
+      try {
+        this.#db.close();
+      } catch (error) {
+        return Promise.reject(toStoreError(error));
+      }
+    }
+    return Promise.resolve();
+  }
+
+  // ---- ingestion -----------------------------------------------------------------------------
+
+  appendEvents(events: readonly NewEvent[], receivedAt: Instant): Promise<AppendResult[]> {
+    return this.#run((q) => {
+      const ids = this.#ids ?? randomIds(() => receivedAt);
+      const append = this.#db.transaction(() =>
+        events.map((event): AppendResult => {
+          const key = event.idempotencyKey ?? null;
+          const id = event.id ?? ids.next('evt');
+          const inserted = q.insertEvent.run(
+            id,
+            key,
+            event.customerId,
+            event.type,
+            event.occurredAt,
+            receivedAt,
+            toJson(event.payload),
+          );
+          if (inserted.changes === 1) {
+            return { status: 'accepted', id, seq: Number(inserted.lastInsertRowid) };
+          }
+          // Nothing inserted: an earlier event (stored before, or earlier in this call) has the
+          // same idempotency key or id. The key decides first: it is the caller's dedupe intent.
+          const original =
+            (key === null ? undefined : q.eventRefByKey.get(key)) ??
+            (event.id === undefined ? undefined : q.eventRefById.get(event.id));
+          if (original === undefined) {
+            throw new StoreError(
+              'STORE_CONFLICT',
+              `the id source produced an event id that already exists: '${id}'`,
+              { details: { id } },
+            );
+          }
+          return { status: 'duplicate', id: original.id, seq: original.seq };
+        }),
+      );
+      return append.immediate();
+    });
+  }
+
+  upsertCustomers(customers: readonly CustomerRecord[]): Promise<void> {
+    return this.#run((q) => {
+      this.#db
+        .transaction(() => {
+          for (const customer of customers) upsertCustomer(q, customer);
+        })
+        .immediate();
+    });
+  }
+
+  // ---- processing ----------------------------------------------------------------------------
+
+  claimWork(options: ClaimOptions): Promise<WorkBatch | null> {
+    return this.#run((q) => {
+      checkClaimOptions(options);
+      return this.#db.transaction(() => this.#claim(q, options)).immediate();
+    });
+  }
+
+  /**
+   * Chooses customers and their work, then leases them.
+   *
+   * Customers are taken in order of their oldest pending event; each gets its pending events in
+   * seq order up to what is left of `maxEvents`, so a customer never gets a later event without
+   * the earlier ones. Due timers are then taken in due order up to `maxTimers`; a customer whose
+   * pending events did not all fit gets no timers, so a timer never overtakes events received
+   * before it. Customers under a live lease of another claim are skipped altogether.
+   */
+  #claim(q: Statements, options: ClaimOptions): WorkBatch | null {
+    const { now } = options;
+    const leased = new Set(q.liveLeases.all(now).map((row) => row.customer_id));
+    const work = new Map<string, CustomerWork>();
+    /** Customers with pending events left behind: they take no timers in this batch. */
+    const unfinished = new Set<string>();
+
+    let eventBudget = options.maxEvents;
+    let afterSeq = 0;
+    const considered = new Set<string>();
+    while (eventBudget > 0) {
+      const window = q.scanPendingEvents.all(afterSeq, SCAN_WINDOW);
+      for (const { seq, customer_id: customerId } of window) {
+        afterSeq = seq;
+        if (considered.has(customerId)) continue;
+        considered.add(customerId);
+        if (leased.has(customerId)) continue;
+        // One row more than the budget tells whether this customer has events left behind.
+        const rows = q.pendingEventsOf.all(customerId, eventBudget + 1);
+        if (rows.length > eventBudget) {
+          rows.length = eventBudget;
+          unfinished.add(customerId);
+        }
+        work.set(customerId, emptyWork(customerId, rows.map(eventFromRow)));
+        eventBudget -= rows.length;
+        if (eventBudget === 0) break;
+      }
+      if (window.length < SCAN_WINDOW) break;
+    }
+
+    let timerBudget = options.maxTimers;
+    let afterDue = Number.MIN_SAFE_INTEGER;
+    let afterId = '';
+    while (timerBudget > 0) {
+      const window = q.scanDueTimers.all(now, afterDue, afterId, SCAN_WINDOW);
+      for (const row of window) {
+        afterDue = row.due_at;
+        afterId = row.id;
+        const customerId = row.customer_id;
+        if (leased.has(customerId) || unfinished.has(customerId)) continue;
+        let entry = work.get(customerId);
+        if (entry === undefined) {
+          if (q.hasPendingEvents.get(customerId) !== undefined) {
+            unfinished.add(customerId);
+            continue;
+          }
+          entry = emptyWork(customerId, []);
+          work.set(customerId, entry);
+        }
+        entry.timers.push(timerFromRow(row));
+        timerBudget -= 1;
+        if (timerBudget === 0) break;
+      }
+      if (window.length < SCAN_WINDOW) break;
+    }
+
+    if (work.size === 0) return null;
+
+    const leaseId = (this.#ids ?? randomIds(() => now)).next('lease');
+    const expiresAt = now + options.leaseMs;
+    for (const entry of work.values()) {
+      const { customerId } = entry;
+      const customer = q.customerById.get(customerId);
+      entry.customer = customer === undefined ? null : customerFromRow(customer);
+      entry.enrollments = q.workingEnrollmentsOf.all(customerId, customerId).map(enrollmentFromRow);
+      for (const state of q.triggerStatesOf.all(customerId)) {
+        entry.triggerStates[state.trigger_name] = state.value === 1;
+      }
+      q.takeLease.run(customerId, leaseId, options.workerId, now, expiresAt);
+    }
+    return { leaseId, claimedAt: now, customers: [...work.values()] };
+  }
+
+  commitWork(batch: WorkBatch, result: WorkResult): Promise<void> {
+    return this.#run((q) => {
+      this.#db
+        .transaction(() => {
+          commit(q, batch, result);
+        })
+        .immediate();
+    });
+  }
+
+  releaseWork(batch: WorkBatch): Promise<void> {
+    return this.#run((q) => {
+      q.dropLease.run(batch.leaseId);
+    });
+  }
+
+  nextTimerDueAt(): Promise<Instant | null> {
+    return this.#run((q) => q.nextTimerDueAt.get()?.due_at ?? null);
+  }
+
+  pendingEventCount(): Promise<number> {
+    return this.#run((q) => q.pendingEventCount.get()?.pending ?? 0);
+  }
+
+  // ---- outbox --------------------------------------------------------------------------------
+
+  claimOutbox(options: {
+    now: Instant;
+    limit: number;
+    kinds?: readonly OutboxKind[];
+    leaseMs?: number;
+  }): Promise<OutboxEntry[]> {
+    return this.#run((q) => {
+      checkPageLimit(options.limit);
+      const kinds = options.kinds === undefined ? null : JSON.stringify(options.kinds);
+      const heldUntil = options.now + (options.leaseMs ?? DEFAULT_OUTBOX_LEASE_MS);
+      return this.#db
+        .transaction(() =>
+          q.claimableOutbox.all(options.now, kinds, kinds, options.limit).map((row) => {
+            q.holdOutbox.run(heldUntil, row.seq);
+            return outboxFromRow({ ...row, available_at: heldUntil });
+          }),
+        )
+        .immediate();
+    });
+  }
+
+  completeOutbox(seqs: readonly number[]): Promise<void> {
+    return this.#run((q) => {
+      this.#db
+        .transaction(() => {
+          for (const seq of seqs) q.completeOutbox.run(seq);
+        })
+        .immediate();
+    });
+  }
+
+  completeDeliveries(
+    deliveries: readonly {
+      messageId: string;
+      status: MessageStatus;
+      at: Instant;
+      error: string | null;
+    }[],
+    journeyEvents: readonly JourneyEventRecord[],
+    outboxSeqs: readonly number[],
+  ): Promise<void> {
+    return this.#run((q) => {
+      this.#db
+        .transaction(() => {
+          for (const delivery of deliveries) {
+            q.recordDelivery.run(
+              delivery.status,
+              delivery.at,
+              delivery.error,
+              ATTEMPTED.has(delivery.status) ? 1 : 0,
+              delivery.at,
+              delivery.messageId,
+            );
+          }
+          for (const event of journeyEvents) insertJourneyEvent(q, event);
+          for (const seq of outboxSeqs) q.completeOutbox.run(seq);
+        })
+        .immediate();
+    });
+  }
+
+  failOutbox(seq: number, error: string, retryAt: Instant | null): Promise<void> {
+    return this.#run((q) => {
+      q.failOutbox.run(error, retryAt, retryAt, seq);
+    });
+  }
+
+  // ---- journeys ------------------------------------------------------------------------------
+
+  saveJourneyVersion(
+    journeyId: string,
+    definition: JsonObject,
+    hash: string,
+    now: Instant,
+  ): Promise<{ version: number; created: boolean }> {
+    return this.#run((q) =>
+      this.#db
+        .transaction(() => {
+          const state = q.journeyState.get(journeyId);
+          if (state !== undefined) {
+            const current = q.journeyVersion.get(journeyId, state.current_version);
+            if (current?.hash === hash) return { version: state.current_version, created: false };
+          }
+          // Versions only grow: re-saving an older definition makes a new version, so every
+          // enrollment's `journey_version` keeps pointing at exactly what it ran.
+          const latest = q.journeyVersions.all(journeyId).at(-1)?.version ?? 0;
+          const version = latest + 1;
+          q.setCurrentVersion.run(journeyId, version, now);
+          q.insertJourneyVersion.run(journeyId, version, hash, toJson(definition), now);
+          return { version, created: true };
+        })
+        .immediate(),
+    );
+  }
+
+  getJourneyVersion(journeyId: string, version: number): Promise<JourneyVersionRecord | null> {
+    return this.#run((q) => {
+      const row = q.journeyVersion.get(journeyId, version);
+      return row === undefined ? null : journeyVersionFromRow(row);
+    });
+  }
+
+  listJourneyVersions(journeyId: string): Promise<JourneyVersionRecord[]> {
+    return this.#run((q) => q.journeyVersions.all(journeyId).map(journeyVersionFromRow));
+  }
+
+  getJourneyState(journeyId: string): Promise<JourneyStateRecord | null> {
+    return this.#run((q) => {
+      const row = q.journeyState.get(journeyId);
+      return row === undefined ? null : journeyStateFromRow(row);
+    });
+  }
+
+  listJourneyStates(): Promise<JourneyStateRecord[]> {
+    return this.#run((q) => q.journeyStates.all().map(journeyStateFromRow));
+  }
+
+  setJourneyStatus(journeyId: string, status: 'active' | 'paused', now: Instant): Promise<void> {
+    return this.#run((q) => {
+      if (q.setJourneyStatus.run(status, now, journeyId).changes === 0) {
+        throw new NotFoundError('journey', journeyId);
+      }
+    });
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  getCustomer(customerId: string): Promise<CustomerRecord | null> {
+    return this.#run((q) => {
+      const row = q.customerById.get(customerId);
+      return row === undefined ? null : customerFromRow(row);
+    });
+  }
+
+  listCustomers(page: Page): Promise<PageResult<CustomerRecord>> {
+    return this.#run((q) => {
+      checkPageLimit(page.limit);
+      const rows =
+        page.cursor === undefined
+          ? q.customersFirst.all(page.limit + 1)
+          : q.customersAfter.all(String(decodeCursor(page.cursor, ['string'])[0]), page.limit + 1);
+      return toPage(rows.map(customerFromRow), page.limit, (customer) => [customer.id]);
+    });
+  }
+
+  getEvent(id: string): Promise<StoredEvent | null> {
+    return this.#run((q) => {
+      const row = q.eventById.get(id);
+      return row === undefined ? null : eventFromRow(row);
+    });
+  }
+
+  getEnrollment(id: string): Promise<EnrollmentRecord | null> {
+    return this.#run((q) => {
+      const row = q.enrollmentById.get(id);
+      return row === undefined ? null : enrollmentFromRow(row);
+    });
+  }
+
+  listEnrollments(filter: EnrollmentFilter): Promise<PageResult<EnrollmentRecord>> {
+    return this.#run(() => {
+      checkPageLimit(filter.limit);
+      const where = new Conditions()
+        .equal('journey_id', filter.journeyId)
+        .equal('customer_id', filter.customerId)
+        .equal('status', filter.status)
+        .after(['enrolled_at', 'id'], filter.cursor, ['number', 'string']);
+      const rows = this.#list<EnrollmentRow>(
+        'journey_enrollments',
+        where,
+        'enrolled_at, id',
+        filter.limit + 1,
+      );
+      return toPage(rows.map(enrollmentFromRow), filter.limit, (e) => [e.enrolledAt, e.id]);
+    });
+  }
+
+  listMessages(filter: MessageFilter): Promise<PageResult<MessageRecord>> {
+    return this.#run(() => {
+      checkPageLimit(filter.limit);
+      const where = new Conditions()
+        .equal('customer_id', filter.customerId)
+        .equal('journey_id', filter.journeyId)
+        .equal('channel', filter.channel)
+        .equal('status', filter.status)
+        .after(['created_at', 'id'], filter.cursor, ['number', 'string']);
+      const rows = this.#list<MessageRow>('messages', where, 'created_at, id', filter.limit + 1);
+      return toPage(rows.map(messageFromRow), filter.limit, (m) => [m.createdAt, m.id]);
+    });
+  }
+
+  listJourneyEvents(filter: JourneyEventFilter): Promise<PageResult<JourneyEventRecord>> {
+    return this.#run(() => {
+      checkPageLimit(filter.limit);
+      const where = new Conditions()
+        .equal('customer_id', filter.customerId)
+        .equal('journey_id', filter.journeyId)
+        .equal('type', filter.type)
+        .after(['seq'], filter.cursor, ['number']);
+      const rows = this.#list<JourneyEventRow>('journey_events', where, 'seq', filter.limit + 1);
+      return toPage(rows.map(journeyEventFromRow), filter.limit, (e) => [e.seq ?? 0]);
+    });
+  }
+
+  listTimers(filter: {
+    customerId?: string;
+    enrollmentId?: string;
+    status?: string;
+  }): Promise<TimerRecord[]> {
+    return this.#run(() => {
+      const where = new Conditions()
+        .equal('customer_id', filter.customerId)
+        .equal('enrollment_id', filter.enrollmentId)
+        .equal('status', filter.status);
+      return this.#list<TimerRow>('timers', where, 'due_at, id', null).map(timerFromRow);
+    });
+  }
+
+  listDecisions(filter: { customerId: string; limit: number }): Promise<DecisionRecord[]> {
+    return this.#run((q) => {
+      checkPageLimit(filter.limit);
+      return q.decisionsOf.all(filter.customerId, filter.limit).map(decisionFromRow);
+    });
+  }
+
+  listTasks(filter: {
+    customerId?: string;
+    status?: TaskRecord['status'];
+    limit: number;
+  }): Promise<TaskRecord[]> {
+    return this.#run(() => {
+      checkPageLimit(filter.limit);
+      const where = new Conditions()
+        .equal('customer_id', filter.customerId)
+        .equal('status', filter.status);
+      return this.#list<TaskRow>('tasks', where, 'created_at DESC, id DESC', filter.limit).map(
+        taskFromRow,
+      );
+    });
+  }
+
+  listAlerts(filter: { status?: AlertRecord['status']; limit: number }): Promise<AlertRecord[]> {
+    return this.#run(() => {
+      checkPageLimit(filter.limit);
+      const where = new Conditions().equal('status', filter.status);
+      return this.#list<AlertRow>('alerts', where, 'created_at DESC, id DESC', filter.limit).map(
+        alertFromRow,
+      );
+    });
+  }
+
+  listTriggerExecutions(filter: {
+    triggerName?: string;
+    limit: number;
+  }): Promise<TriggerExecutionRecord[]> {
+    return this.#run(() => {
+      checkPageLimit(filter.limit);
+      const where = new Conditions().equal('trigger_name', filter.triggerName);
+      return this.#list<TriggerExecutionRow>(
+        'trigger_executions',
+        where,
+        'executed_at DESC, id DESC',
+        filter.limit,
+      ).map(triggerExecutionFromRow);
+    });
+  }
+
+  countRuleFires(customerId: string, since: Instant): Promise<Record<string, number>> {
+    return this.#run((q) => {
+      const counts: Record<string, number> = {};
+      for (const row of q.ruleFireCounts.all(customerId, since)) counts[row.rule_id] = row.fires;
+      return counts;
+    });
+  }
+
+  journeyCounts(): Promise<JourneyCounts[]> {
+    return this.#run((q) => {
+      const counts = new Map<string, JourneyCounts>();
+      const of = (journeyId: string): JourneyCounts => {
+        let entry = counts.get(journeyId);
+        if (entry === undefined) {
+          entry = {
+            journeyId,
+            byStatus: { active: 0, completed: 0, exited: 0 },
+            activeByStage: {},
+          };
+          counts.set(journeyId, entry);
+        }
+        return entry;
+      };
+      // Journeys without enrollments are listed too, with zeros: a dashboard shows them all.
+      for (const state of q.journeyStates.all()) of(state.journey_id);
+      for (const row of q.enrollmentCountsByStatus.all()) {
+        of(row.journey_id).byStatus[row.status] = row.enrollments;
+      }
+      for (const row of q.activeCountsByStage.all()) {
+        of(row.journey_id).activeByStage[row.stage] = row.enrollments;
+      }
+      return [...counts.values()].sort((a, b) =>
+        a.journeyId < b.journeyId ? -1 : a.journeyId > b.journeyId ? 1 : 0,
+      );
+    });
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------------
+
+  /**
+   * Runs a listing whose WHERE clause depends on which filters are set. One statement is prepared
+   * per combination and reused; values are always bound, never spliced into the SQL.
+   */
+  #list<R>(table: string, where: Conditions, orderBy: string, limit: number | null): R[] {
+    const sql =
+      `SELECT * FROM ${table}` +
+      (where.clauses.length === 0 ? '' : ` WHERE ${where.clauses.join(' AND ')}`) +
+      ` ORDER BY ${orderBy}` +
+      (limit === null ? '' : ' LIMIT ?');
+    let statement = this.#listings.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare<SqlValue[], unknown>(sql);
+      this.#listings.set(sql, statement);
+    }
+    const params = limit === null ? where.params : [...where.params, limit];
+    return statement.all(...params) as R[];
+  }
+
+  /** Runs a unit of work against the prepared statements, as a settled promise with store errors. */
+  #run<T>(work: (statements: Statements) => T): Promise<T> {
+    return this.#attempt(() => work(this.#ready()));
+  }
+
+  #attempt<T>(work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(toStoreError(error));
+    }
+  }
+
+  /** The prepared statements; prepared on first use, once the schema is known to be current. */
+  #ready(): Statements {
+    this.#checkOpen();
+    if (this.#statements === undefined) {
+      const version = schemaVersion(this.#db);
+      if (version !== LATEST_SCHEMA_VERSION) {
+        throw new StoreError(
+          version < LATEST_SCHEMA_VERSION ? 'STORE_NOT_MIGRATED' : 'STORE_SCHEMA_TOO_NEW',
+          `the database is at schema version ${version}, this Waymark needs ${LATEST_SCHEMA_VERSION}` +
+            (version < LATEST_SCHEMA_VERSION ? '; run `waymark migrate`' : ''),
+          { details: { databaseVersion: version, knownVersion: LATEST_SCHEMA_VERSION } },
+        );
+      }
+      this.#statements = prepareStatements(this.#db);
+    }
+    return this.#statements;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StoreError('STORE_CLOSED', 'the store has been closed');
+  }
+}
+
+/** Writes a whole `WorkResult`; runs inside the caller's transaction. */
+function commit(q: Statements, batch: WorkBatch, result: WorkResult): void {
+  // Fencing: if this batch's lease expired and another claim took over any of its customers, that
+  // claim now owns their events. Writing ours as well would process them twice.
+  const held = q.leaseSize.get(batch.leaseId)?.held ?? 0;
+  if (held !== batch.customers.length) {
+    throw new StoreError(
+      'STORE_LEASE_LOST',
+      `lease '${batch.leaseId}' no longer holds all its customers (${held} of ${batch.customers.length}); the batch was not committed`,
+      { details: { leaseId: batch.leaseId } },
+    );
+  }
+  // An event's processed_at is when its batch was claimed: the contract passes no commit instant,
+  // and the store never reads a clock of its own.
+  const processedAt = batch.claimedAt;
+  for (const seq of result.processedEventSeqs) q.markEventProcessed.run(processedAt, seq);
+  for (const failure of result.failedEvents) {
+    q.markEventFailed.run(processedAt, failure.error, failure.seq);
+  }
+  for (const id of result.firedTimerIds) q.fireTimer.run(id);
+  for (const customerId of result.customerDeletes) q.deleteCustomer.run(customerId);
+  for (const customer of result.customerUpserts) upsertCustomer(q, customer);
+  for (const e of result.enrollmentUpserts) {
+    q.upsertEnrollment.run(
+      e.id,
+      e.journeyId,
+      e.journeyVersion,
+      e.customerId,
+      e.status,
+      e.stage,
+      e.stepId,
+      toJson(e.state),
+      e.holdout ? 1 : 0,
+      e.enrolledAt,
+      e.updatedAt,
+      e.endedAt,
+      e.exitReason,
+    );
+  }
+  for (const t of result.timersToAdd) {
+    q.insertTimer.run(
+      t.id,
+      t.customerId,
+      t.enrollmentId,
+      t.kind,
+      t.dueAt,
+      toJson(t.payload),
+      t.status,
+    );
+  }
+  // After the inserts: a timer added and cancelled by the same batch ends cancelled.
+  for (const id of result.timerIdsToCancel) q.cancelTimer.run(id);
+  for (const m of result.messages) {
+    q.insertMessage.run(
+      m.id,
+      m.customerId,
+      m.journeyId,
+      m.enrollmentId,
+      m.stepId,
+      m.channel,
+      m.priority,
+      m.status,
+      toJson(m.content),
+      m.idempotencyKey,
+      m.createdAt,
+      m.sentAt,
+      m.updatedAt,
+      m.error,
+    );
+  }
+  for (const event of result.journeyEvents) insertJourneyEvent(q, event);
+  for (const o of result.outbox) {
+    q.insertOutbox.run(o.kind, o.key, toJson(o.payload), o.availableAt, o.attempts, o.status);
+  }
+  for (const x of result.triggerExecutions) {
+    q.insertTriggerExecution.run(
+      x.triggerName,
+      x.customerId,
+      x.eventSeq,
+      x.executedAt,
+      x.processingTimeMs,
+      x.fired ? 1 : 0,
+    );
+  }
+  for (const s of result.triggerStates) {
+    q.upsertTriggerState.run(s.customerId, s.triggerName, s.value ? 1 : 0);
+  }
+  for (const fire of result.ruleFires)
+    q.insertRuleFire.run(fire.ruleId, fire.customerId, fire.firedAt);
+  for (const d of result.decisions) {
+    q.insertDecision.run(d.id, d.customerId, d.kind, d.at, d.subject, toJson(d.explanation));
+  }
+  for (const t of result.tasks) {
+    q.upsertTask.run(
+      t.id,
+      t.customerId,
+      t.journeyId,
+      t.title,
+      t.assignee,
+      t.dueAt,
+      t.status,
+      t.createdAt,
+      toJson(t.data),
+    );
+  }
+  for (const a of result.alerts) {
+    q.upsertAlert.run(
+      a.id,
+      a.customerId,
+      a.journeyId,
+      a.severity,
+      a.message,
+      a.assignee,
+      a.status,
+      a.createdAt,
+      toJson(a.data),
+    );
+  }
+  q.dropLease.run(batch.leaseId);
+}
+
+function upsertCustomer(q: Statements, customer: CustomerRecord): void {
+  q.upsertCustomer.run(
+    customer.id,
+    toJson(customer.attributes),
+    customer.createdAt,
+    customer.updatedAt,
+  );
+}
+
+function insertJourneyEvent(q: Statements, event: JourneyEventRecord): void {
+  q.insertJourneyEvent.run(
+    event.type,
+    event.journeyId,
+    event.customerId,
+    event.timestamp,
+    toJson(event.data),
+  );
+}
+
+function emptyWork(customerId: string, events: StoredEvent[]): CustomerWork {
+  return { customerId, customer: null, events, timers: [], enrollments: [], triggerStates: {} };
+}
+
+function checkClaimOptions(options: ClaimOptions): void {
+  const counts = { maxEvents: options.maxEvents, maxTimers: options.maxTimers };
+  for (const [name, value] of Object.entries(counts)) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new InvalidInputError(`${name} must be a non-negative integer, got ${value}`);
+    }
+  }
+  if (!Number.isFinite(options.leaseMs) || options.leaseMs <= 0) {
+    throw new InvalidInputError(`leaseMs must be a positive number, got ${options.leaseMs}`);
+  }
+}
+
+/** The page of `limit` items out of `limit + 1` fetched, with the cursor of its last item. */
+function toPage<T>(
+  items: T[],
+  limit: number,
+  keyOf: (item: T) => (string | number)[],
+): PageResult<T> {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const page = items.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page, nextCursor: last === undefined ? null : encodeCursor(keyOf(last)) };
+}
+
+/** WHERE clauses of a listing, from the filters that are set. Column names are code, never input. */
+class Conditions {
+  readonly clauses: string[] = [];
+  readonly params: SqlValue[] = [];
+
+  equal(column: string, value: string | undefined): this {
+    if (value !== undefined) {
+      this.clauses.push(`${column} = ?`);
+      this.params.push(value);
+    }
+    return this;
+  }
+
+  /** Keyset pagination: rows whose sort key comes after the cursor's. */
+  after(
+    columns: readonly string[],
+    cursor: string | undefined,
+    shape: readonly ('string' | 'number')[],
+  ): this {
+    if (cursor !== undefined) {
+      const key = decodeCursor(cursor, shape);
+      this.clauses.push(`(${columns.join(', ')}) > (${columns.map(() => '?').join(', ')})`);
+      this.params.push(...key);
+    }
+    return this;
+  }
+}
+
+/** Maps what the driver throws to the store's error codes; store errors pass through. */
+function toStoreError(error: unknown): Error {
+  if (error instanceof WaymarkError) return error;
+  if (isSqliteError(error)) {
+    const { code } = error;
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      return new StoreError('STORE_CONFLICT', error.message, { cause: error, details: { code } });
+    }
+    if (code.startsWith('SQLITE_CONSTRAINT')) {
+      return new StoreError('STORE_CONSTRAINT', error.message, { cause: error, details: { code } });
+    }
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      return new StoreError('STORE_UNAVAILABLE', `database is busy: ${error.message}`, {
+        cause: error,
+        retryable: true,
+        details: { code },
+      });
+    }
+    if (
+      [
+        'SQLITE_IOERR',
+        'SQLITE_FULL',
+        'SQLITE_CANTOPEN',
+        'SQLITE_READONLY',
+        'SQLITE_CORRUPT',
+        'SQLITE_NOTADB',
+      ].some((prefix) => code.startsWith(prefix))
+    ) {
+      return new StoreError('STORE_UNAVAILABLE', error.message, {
+        cause: error,
+        details: { code },
+      });
+    }
+    return new StoreError('STORE_FAILED', error.message, { cause: error, details: { code } });
+  }
+  return new StoreError('STORE_FAILED', error instanceof Error ? error.message : String(error), {
+    cause: error,
+  });
+}

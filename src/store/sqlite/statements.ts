@@ -1,0 +1,345 @@
+/**
+ * Every fixed SQL statement of the SQLite store, prepared once per connection.
+ *
+ * Kept apart from the store's logic so the SQL can be read (and reviewed against the schema) in
+ * one place. Statements that refer to `status = 'pending'` spell the literal rather than binding
+ * it: SQLite only uses a partial index (`WHERE status = 'pending'`) when the query's own WHERE
+ * clause visibly implies it.
+ */
+import type { SqliteDatabase } from './driver.js';
+import type {
+  CustomerRow,
+  DecisionRow,
+  EnrollmentRow,
+  EventRow,
+  JourneyStateRow,
+  JourneyVersionRow,
+  OutboxRow,
+  TimerRow,
+} from './rows.js';
+
+type Nullable<T> = T | null;
+
+const ENROLLMENT_COLUMNS =
+  'id, journey_id, journey_version, customer_id, status, stage, step_id, state, holdout, ' +
+  'enrolled_at, updated_at, ended_at, exit_reason';
+
+/** Prepares all fixed statements on a migrated database. */
+export function prepareStatements(db: SqliteDatabase) {
+  return {
+    // ---- ingestion ---------------------------------------------------------------------------
+    /** Conflicts on id or idempotency key insert nothing; the caller then finds the original. */
+    insertEvent: db.prepare<
+      [string, Nullable<string>, string, string, number, number, string],
+      never
+    >(
+      `INSERT INTO events (id, idempotency_key, customer_id, type, occurred_at, received_at, payload, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')
+       ON CONFLICT DO NOTHING`,
+    ),
+    eventRefByKey: db.prepare<[string], { seq: number; id: string }>(
+      'SELECT seq, id FROM events WHERE idempotency_key = ?',
+    ),
+    eventRefById: db.prepare<[string], { seq: number; id: string }>(
+      'SELECT seq, id FROM events WHERE id = ?',
+    ),
+    /** A profile keeps the instant it was first created; attributes are replaced, not merged. */
+    upsertCustomer: db.prepare<[string, string, number, number], never>(
+      `INSERT INTO customers (id, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at`,
+    ),
+    deleteCustomer: db.prepare<[string], never>('DELETE FROM customers WHERE id = ?'),
+
+    // ---- claiming ----------------------------------------------------------------------------
+    liveLeases: db.prepare<[number], { customer_id: string }>(
+      'SELECT customer_id FROM leases WHERE expires_at > ?',
+    ),
+    /** A window of the pending event log, in seq order, for choosing customers. */
+    scanPendingEvents: db.prepare<[number, number], { seq: number; customer_id: string }>(
+      `SELECT seq, customer_id FROM events WHERE status = 'pending' AND seq > ?
+       ORDER BY seq LIMIT ?`,
+    ),
+    pendingEventsOf: db.prepare<[string, number], EventRow>(
+      `SELECT * FROM events WHERE customer_id = ? AND status = 'pending' ORDER BY seq LIMIT ?`,
+    ),
+    hasPendingEvents: db.prepare<[string], { found: number }>(
+      `SELECT 1 AS found FROM events WHERE customer_id = ? AND status = 'pending' LIMIT 1`,
+    ),
+    /** A window of due timers in (due_at, id) order, after the given key. */
+    scanDueTimers: db.prepare<[number, number, string, number], TimerRow>(
+      `SELECT * FROM timers WHERE status = 'pending' AND due_at <= ? AND (due_at, id) > (?, ?)
+       ORDER BY due_at, id LIMIT ?`,
+    ),
+    customerById: db.prepare<[string], CustomerRow>('SELECT * FROM customers WHERE id = ?'),
+    /** Active enrollments plus the most recently ended one per journey (re-entry policies). */
+    workingEnrollmentsOf: db.prepare<[string, string], EnrollmentRow>(
+      `SELECT ${ENROLLMENT_COLUMNS} FROM journey_enrollments
+        WHERE customer_id = ? AND status = 'active'
+       UNION ALL
+       SELECT ${ENROLLMENT_COLUMNS} FROM (
+         SELECT *, ROW_NUMBER() OVER (
+                  PARTITION BY journey_id ORDER BY COALESCE(ended_at, updated_at) DESC, id DESC
+                ) AS recency
+           FROM journey_enrollments
+          WHERE customer_id = ? AND status <> 'active'
+       ) WHERE recency = 1
+       ORDER BY enrolled_at, id`,
+    ),
+    triggerStatesOf: db.prepare<[string], { trigger_name: string; value: number }>(
+      'SELECT trigger_name, value FROM trigger_states WHERE customer_id = ?',
+    ),
+    /** Only reached for customers without a live lease: a conflict is an expired lease taken over. */
+    takeLease: db.prepare<[string, string, string, number, number], never>(
+      `INSERT INTO leases (customer_id, lease_id, worker_id, claimed_at, expires_at)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (customer_id) DO UPDATE SET lease_id = excluded.lease_id,
+         worker_id = excluded.worker_id, claimed_at = excluded.claimed_at,
+         expires_at = excluded.expires_at`,
+    ),
+    leaseSize: db.prepare<[string], { held: number }>(
+      'SELECT COUNT(*) AS held FROM leases WHERE lease_id = ?',
+    ),
+    dropLease: db.prepare<[string], never>('DELETE FROM leases WHERE lease_id = ?'),
+
+    // ---- committing --------------------------------------------------------------------------
+    markEventProcessed: db.prepare<[number, number], never>(
+      `UPDATE events SET status = 'processed', processed_at = ?, error = NULL
+        WHERE seq = ? AND status = 'pending'`,
+    ),
+    markEventFailed: db.prepare<[number, string, number], never>(
+      `UPDATE events SET status = 'failed', processed_at = ?, error = ?
+        WHERE seq = ? AND status = 'pending'`,
+    ),
+    fireTimer: db.prepare<[string], never>(
+      `UPDATE timers SET status = 'fired' WHERE id = ? AND status = 'pending'`,
+    ),
+    cancelTimer: db.prepare<[string], never>(
+      `UPDATE timers SET status = 'cancelled' WHERE id = ? AND status = 'pending'`,
+    ),
+    /** Plain insert: a second timer with an existing id is a bug to surface, not to hide. */
+    insertTimer: db.prepare<
+      [string, string, Nullable<string>, string, number, string, string],
+      never
+    >(
+      `INSERT INTO timers (id, customer_id, enrollment_id, kind, due_at, payload, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    upsertEnrollment: db.prepare<
+      [
+        string,
+        string,
+        number,
+        string,
+        string,
+        string,
+        Nullable<string>,
+        string,
+        number,
+        number,
+        number,
+        Nullable<number>,
+        Nullable<string>,
+      ],
+      never
+    >(
+      `INSERT INTO journey_enrollments (${ENROLLMENT_COLUMNS})
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET journey_id = excluded.journey_id,
+         journey_version = excluded.journey_version, customer_id = excluded.customer_id,
+         status = excluded.status, stage = excluded.stage, step_id = excluded.step_id,
+         state = excluded.state, holdout = excluded.holdout, enrolled_at = excluded.enrolled_at,
+         updated_at = excluded.updated_at, ended_at = excluded.ended_at,
+         exit_reason = excluded.exit_reason`,
+    ),
+    /** One message per idempotency key: a replayed batch re-creates nothing. */
+    insertMessage: db.prepare<
+      [
+        string,
+        string,
+        Nullable<string>,
+        Nullable<string>,
+        Nullable<string>,
+        string,
+        string,
+        string,
+        string,
+        string,
+        number,
+        Nullable<number>,
+        number,
+        Nullable<string>,
+      ],
+      never
+    >(
+      `INSERT INTO messages (id, customer_id, journey_id, enrollment_id, step_id, channel, priority,
+         status, content, idempotency_key, created_at, sent_at, updated_at, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+    ),
+    insertJourneyEvent: db.prepare<[string, string, string, number, string], never>(
+      `INSERT INTO journey_events (type, journey_id, customer_id, occurred_at, data)
+       VALUES (?, ?, ?, ?, ?)`,
+    ),
+    insertOutbox: db.prepare<[string, string, string, number, number, string], never>(
+      `INSERT INTO outbox (kind, idempotency_key, payload, available_at, attempts, status)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+    ),
+    insertTriggerExecution: db.prepare<
+      [string, string, Nullable<number>, number, number, number],
+      never
+    >(
+      `INSERT INTO trigger_executions (trigger_name, customer_id, event_seq, executed_at,
+         processing_time_ms, fired)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    upsertTriggerState: db.prepare<[string, string, number], never>(
+      `INSERT INTO trigger_states (customer_id, trigger_name, value) VALUES (?, ?, ?)
+       ON CONFLICT (customer_id, trigger_name) DO UPDATE SET value = excluded.value`,
+    ),
+    insertRuleFire: db.prepare<[string, string, number], never>(
+      'INSERT INTO rule_fires (rule_id, customer_id, fired_at) VALUES (?, ?, ?)',
+    ),
+    /** Decisions are an immutable log keyed by id: a replay of the same decision is a no-op. */
+    insertDecision: db.prepare<[string, string, string, number, Nullable<string>, string], never>(
+      `INSERT INTO decisions (id, customer_id, kind, at, subject, explanation)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    upsertTask: db.prepare<
+      [
+        string,
+        string,
+        Nullable<string>,
+        string,
+        Nullable<string>,
+        Nullable<number>,
+        string,
+        number,
+        string,
+      ],
+      never
+    >(
+      `INSERT INTO tasks (id, customer_id, journey_id, title, assignee, due_at, status, created_at, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id,
+         journey_id = excluded.journey_id, title = excluded.title, assignee = excluded.assignee,
+         due_at = excluded.due_at, status = excluded.status, data = excluded.data`,
+    ),
+    upsertAlert: db.prepare<
+      [
+        string,
+        Nullable<string>,
+        Nullable<string>,
+        string,
+        string,
+        Nullable<string>,
+        string,
+        number,
+        string,
+      ],
+      never
+    >(
+      `INSERT INTO alerts (id, customer_id, journey_id, severity, message, assignee, status,
+         created_at, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id,
+         journey_id = excluded.journey_id, severity = excluded.severity,
+         message = excluded.message, assignee = excluded.assignee, status = excluded.status,
+         data = excluded.data`,
+    ),
+
+    // ---- timers and counts -------------------------------------------------------------------
+    nextTimerDueAt: db.prepare<[], { due_at: number | null }>(
+      `SELECT MIN(due_at) AS due_at FROM timers WHERE status = 'pending'`,
+    ),
+    pendingEventCount: db.prepare<[], { pending: number }>(
+      `SELECT COUNT(*) AS pending FROM events WHERE status = 'pending'`,
+    ),
+
+    // ---- outbox ------------------------------------------------------------------------------
+    /** `kinds` is a JSON array of kinds, or null for all kinds. */
+    claimableOutbox: db.prepare<[number, Nullable<string>, Nullable<string>, number], OutboxRow>(
+      `SELECT seq, kind, idempotency_key, payload, available_at, attempts, status FROM outbox
+        WHERE status = 'pending' AND available_at <= ?
+          AND (? IS NULL OR kind IN (SELECT value FROM json_each(?)))
+        ORDER BY available_at, seq LIMIT ?`,
+    ),
+    holdOutbox: db.prepare<[number, number], never>(
+      'UPDATE outbox SET available_at = ? WHERE seq = ?',
+    ),
+    completeOutbox: db.prepare<[number], never>(`UPDATE outbox SET status = 'done' WHERE seq = ?`),
+    /** retryAt null: failed for good; otherwise pending again from retryAt. */
+    failOutbox: db.prepare<[string, Nullable<number>, Nullable<number>, number], never>(
+      `UPDATE outbox SET attempts = attempts + 1, last_error = ?,
+         status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END,
+         available_at = COALESCE(?, available_at)
+       WHERE seq = ?`,
+    ),
+    /** `attempted` (0/1): whether this outcome involved a delivery attempt, which sets sent_at once. */
+    recordDelivery: db.prepare<[string, number, Nullable<string>, number, number, string], never>(
+      `UPDATE messages SET status = ?, updated_at = ?, error = ?,
+         sent_at = CASE WHEN ? = 1 THEN COALESCE(sent_at, ?) ELSE sent_at END
+       WHERE id = ?`,
+    ),
+
+    // ---- journeys ----------------------------------------------------------------------------
+    journeyState: db.prepare<[string], JourneyStateRow>(
+      'SELECT * FROM journeys WHERE journey_id = ?',
+    ),
+    journeyStates: db.prepare<[], JourneyStateRow>('SELECT * FROM journeys ORDER BY journey_id'),
+    journeyVersion: db.prepare<[string, number], JourneyVersionRow>(
+      'SELECT * FROM journey_versions WHERE journey_id = ? AND version = ?',
+    ),
+    journeyVersions: db.prepare<[string], JourneyVersionRow>(
+      'SELECT * FROM journey_versions WHERE journey_id = ? ORDER BY version',
+    ),
+    /** A new journey starts active at version 1; an existing one moves its current version. */
+    setCurrentVersion: db.prepare<[string, number, number], never>(
+      `INSERT INTO journeys (journey_id, current_version, status, updated_at)
+       VALUES (?, ?, 'active', ?)
+       ON CONFLICT (journey_id) DO UPDATE SET current_version = excluded.current_version,
+         updated_at = excluded.updated_at`,
+    ),
+    insertJourneyVersion: db.prepare<[string, number, string, string, number], never>(
+      `INSERT INTO journey_versions (journey_id, version, hash, definition, created_at)
+       VALUES (?, ?, ?, ?, ?)`,
+    ),
+    setJourneyStatus: db.prepare<[string, number, string], never>(
+      'UPDATE journeys SET status = ?, updated_at = ? WHERE journey_id = ?',
+    ),
+
+    // ---- reads -------------------------------------------------------------------------------
+    customersFirst: db.prepare<[number], CustomerRow>(
+      'SELECT * FROM customers ORDER BY id LIMIT ?',
+    ),
+    customersAfter: db.prepare<[string, number], CustomerRow>(
+      'SELECT * FROM customers WHERE id > ? ORDER BY id LIMIT ?',
+    ),
+    eventById: db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?'),
+    enrollmentById: db.prepare<[string], EnrollmentRow>(
+      `SELECT ${ENROLLMENT_COLUMNS} FROM journey_enrollments WHERE id = ?`,
+    ),
+    decisionsOf: db.prepare<[string, number], DecisionRow>(
+      'SELECT * FROM decisions WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?',
+    ),
+    ruleFireCounts: db.prepare<[string, number], { rule_id: string; fires: number }>(
+      `SELECT rule_id, COUNT(*) AS fires FROM rule_fires
+        WHERE customer_id = ? AND fired_at >= ? GROUP BY rule_id`,
+    ),
+    enrollmentCountsByStatus: db.prepare<
+      [],
+      { journey_id: string; status: EnrollmentRow['status']; enrollments: number }
+    >(
+      `SELECT journey_id, status, COUNT(*) AS enrollments FROM journey_enrollments
+        GROUP BY journey_id, status`,
+    ),
+    activeCountsByStage: db.prepare<[], { journey_id: string; stage: string; enrollments: number }>(
+      `SELECT journey_id, stage, COUNT(*) AS enrollments FROM journey_enrollments
+        WHERE status = 'active' GROUP BY journey_id, stage`,
+    ),
+  };
+}
+
+/** The prepared statements of one connection. */
+export type Statements = ReturnType<typeof prepareStatements>;
