@@ -19,6 +19,6 @@ export { FIELD_ROOTS, OPERATORS } from './types.js';
 export { compileConditions } from './compile.js';
 export { evaluateConditions, explainConditions } from './interpreter.js';
 export { validateConditions, MAX_GROUP_DEPTH } from './validate.js';
-export { resolveFieldPath } from './field-path.js';
+export { fieldPathProblem, resolveFieldPath } from './field-path.js';
 export { InvalidConditionsError, InvalidFieldPathError, formatProblemPath } from './errors.js';
-export { parseInstant } from './semantics.js';
+export { isAbsent, parseInstant, readField } from './semantics.js';
