@@ -1,0 +1,215 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, loadConfigFromString, type LoadedConfig } from '../config/index.js';
+import { VirtualClock, type JourneyEventRecord, type NewEvent } from '../core/index.js';
+import { openStore } from '../store/index.js';
+import { Engine } from './engine.js';
+import { simulate, simulateJourney } from './simulation.js';
+
+const T0 = Date.parse('2026-03-02T12:00:00Z');
+const DAY = 86_400_000;
+const memoryStore = () => openStore({ file: ':memory:' });
+
+function event(
+  type: string,
+  customerId: string,
+  at: number,
+  extra: Record<string, unknown> = {},
+): NewEvent {
+  return { type, customerId, occurredAt: at, payload: extra as NewEvent['payload'] };
+}
+
+function path(events: JourneyEventRecord[], customerId: string): string[] {
+  return events
+    .filter((e) => e.customerId === customerId && e.type !== 'step.completed')
+    .map(
+      (e) =>
+        `${e.type}:${e.journeyId}${typeof e.data['to'] === 'string' ? `>${e.data['to']}` : ''}`,
+    );
+}
+
+let example: LoadedConfig | undefined;
+async function exampleConfig(): Promise<LoadedConfig> {
+  example ??= await loadConfig(join(import.meta.dirname, '../../examples/customer-success'));
+  return example;
+}
+
+describe('the example project in simulated time', () => {
+  it('enrolls new non-trial customers in onboarding_v2 and sends the in-app welcome', async () => {
+    const result = await simulate({
+      config: await exampleConfig(),
+      openStore: memoryStore,
+      customers: [],
+      events: [
+        event('customer.created', 'c1', T0, { properties: { type: 'paid', first_name: 'Ann' } }),
+        event('customer.created', 'c2', T0, { properties: { type: 'trial' } }),
+      ],
+      until: T0 + DAY,
+    });
+    expect(path(result.journeyEvents, 'c1').slice(0, 2)).toEqual([
+      'journey.enrolled:onboarding_v2',
+      'message.sent:onboarding_v2',
+    ]);
+    expect(path(result.journeyEvents, 'c2')).toEqual([]);
+    const welcome = result.messages.find((m) => m.customerId === 'c1');
+    expect(welcome?.channel).toBe('in_app');
+    expect(welcome?.content['subject']).toBe('Welcome to Acme, Ann!');
+  });
+
+  it('progresses welcome → activation by the spec progression rule', async () => {
+    const result = await simulate({
+      config: await exampleConfig(),
+      openStore: memoryStore,
+      customers: [],
+      events: [
+        event('customer.created', 'c1', T0, { properties: { type: 'paid' } }),
+        event('login.first', 'c1', T0 + DAY),
+        event('customer.updated', 'c1', T0 + DAY + 1000, {
+          changes: { first_login: '2026-03-03T12:00:00Z', profile_complete: true },
+        }),
+      ],
+      until: T0 + 2 * DAY,
+    });
+    // login.first ends the wait (no `next`: the stage goes on to the profile reminder); the profile
+    // update then satisfies stage_1_complete, which advances the enrollment to activation.
+    expect(path(result.journeyEvents, 'c1')).toEqual([
+      'journey.enrolled:onboarding_v2',
+      'message.sent:onboarding_v2',
+      'message.sent:onboarding_v2',
+      'journey.stage_changed:onboarding_v2>activation',
+      'message.sent:onboarding_v2',
+    ]);
+    const emails = result.messages.filter((m) => m.customerId === 'c1').map((m) => m.stepId);
+    expect(emails).toEqual(['welcome_in_app', 'profile_reminder', 'activation_tips']);
+  });
+
+  it('times out a wait, sends the reminder, and exits after the second wait', async () => {
+    const result = await simulate({
+      config: await exampleConfig(),
+      openStore: memoryStore,
+      customers: [],
+      events: [event('customer.created', 'c1', T0, { properties: { type: 'paid' } })],
+      until: T0 + 30 * DAY,
+    });
+    const messages = result.messages.map((m) => [m.stepId, (m.createdAt - T0) / DAY]);
+    expect(messages).toEqual([
+      ['welcome_in_app', 0],
+      ['profile_reminder', 3],
+    ]);
+    // Waits count calendar days in the customer's zone (the example's default, America/New_York):
+    // DST starts on 2026-03-08, so 3 + 7 days after 07:00 EST is 07:00 EDT, one hour less than 240 h.
+    const exit = result.journeyEvents.find((e) => e.type === 'journey.exited');
+    expect(exit?.timestamp).toBe(T0 + 10 * DAY - 3_600_000);
+  });
+
+  it('fires a condition trigger once on the false→true edge, not on every update', async () => {
+    const result = await simulate({
+      config: await exampleConfig(),
+      openStore: memoryStore,
+      customers: [],
+      events: [
+        event('customer.created', 'c1', T0, { properties: { type: 'trial', health_score: 80 } }),
+        event('customer.updated', 'c1', T0 + 1000, {
+          changes: { health_score: 30, days_since_login: 20 },
+        }),
+        event('customer.updated', 'c1', T0 + 2000, { changes: { health_score: 25 } }),
+      ],
+      until: T0 + DAY,
+    });
+    const enrolled = result.journeyEvents.filter(
+      (e) => e.type === 'journey.enrolled' && e.journeyId === 'risk_mitigation',
+    );
+    expect(enrolled).toHaveLength(1);
+    expect(enrolled[0]?.timestamp).toBe(T0 + 1000);
+  });
+
+  it('is deterministic for a given seed', async () => {
+    const run = async () =>
+      JSON.stringify(
+        (
+          await simulate({
+            config: await exampleConfig(),
+            openStore: memoryStore,
+            customers: [],
+            events: Array.from({ length: 20 }, (_, i) =>
+              event('customer.updated', `c${i}`, T0 + i, {
+                changes: { usage_percentage: 90, health_score: 80, contract_months_remaining: 3 },
+              }),
+            ),
+            until: T0 + 20 * DAY,
+            seed: 's1',
+          })
+        ).journeyEvents,
+      );
+    expect(await run()).toBe(await run());
+  });
+});
+
+describe('journey test runs', () => {
+  it('returns the path and the messages without sending anything', async () => {
+    const result = await simulateJourney({
+      config: await exampleConfig(),
+      openStore: memoryStore,
+      journeyId: 'renewal',
+      customer: {
+        id: 'acme',
+        attributes: { timezone: 'Europe/Berlin', contract: { end_date: '2026-06-30' } },
+      },
+      start: T0,
+    });
+    expect(result.status).toBe('completed');
+    expect(result.messages.map((m) => m.stepId)).toEqual(['renewal_reminder']);
+    // 30 days before 2026-06-30 at 09:00 Berlin (CEST, UTC+2) is 2026-05-31T07:00Z.
+    expect(new Date(result.messages[0]?.createdAt ?? 0).toISOString()).toBe(
+      '2026-05-31T07:00:00.000Z',
+    );
+  });
+});
+
+describe('durable timers across a restart', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+
+  it('a restarted engine fires timers that came due while it was down, once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'waymark-restart-'));
+    dirs.push(dir);
+    const file = join(dir, 'waymark.db');
+    const config = loadConfigFromString(
+      `
+journeys:
+  - id: nudge
+    entry: { event: signed_up }
+    stages:
+      - id: main
+        steps:
+          - { id: hello, type: send, channel: in_app, content: { body: hi } }
+          - { id: pause, type: wait, duration: 2 days }
+          - { id: again, type: send, channel: in_app, content: { body: again } }
+`,
+      'nudge.yaml',
+    );
+    const clock = new VirtualClock(T0);
+    const first = await Engine.open({ config, store: await openStore({ file }), clock });
+    await first.ingest([event('signed_up', 'c1', T0)]);
+    await first.runUntilIdle();
+    await first.close();
+
+    clock.advance(5 * DAY);
+    const second = await Engine.open({ config, store: await openStore({ file }), clock });
+    await second.runUntilIdle();
+    await second.runUntilIdle();
+    const messages = await second.store.listMessages({ customerId: 'c1', limit: 10 });
+    expect(messages.items.map((m) => m.stepId).sort()).toEqual(['again', 'hello']);
+    const completed = await second.store.listJourneyEvents({
+      customerId: 'c1',
+      type: 'journey.completed',
+      limit: 10,
+    });
+    expect(completed.items).toHaveLength(1);
+    await second.close();
+  });
+});
