@@ -31,10 +31,27 @@ export interface ResolvedAction {
   readonly retry?: RuleRetry | undefined;
 }
 
+const NO_MISSING: readonly string[] = Object.freeze([]);
+
+/**
+ * Whether `value` has a string that the template compiler would treat as a template (it leaves
+ * strings without `{{` or `}}` untouched), anywhere inside arrays and objects.
+ */
+function holdsPlaceholder(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{') || value.includes('}}');
+  if (Array.isArray(value)) return value.some(holdsPlaceholder);
+  if (typeof value === 'object' && value !== null) {
+    return Object.values(value).some(holdsPlaceholder);
+  }
+  return false;
+}
+
 /** One action with its params compiled. */
 export class CompiledAction {
   readonly #definition: RuleActionDefinition;
   readonly #render: CompiledParams;
+  /** The params when they hold no placeholder: rendered once, shared by every customer. */
+  readonly #constant: { readonly value: unknown; readonly missing: readonly string[] } | undefined;
   readonly #delayMs: number;
 
   /**
@@ -69,16 +86,19 @@ export class CompiledAction {
       );
     }
     this.#delayMs = delay?.ms ?? 0;
+    const params = definition.params ?? {};
+    this.#constant = holdsPlaceholder(params) ? undefined : { value: params, missing: NO_MISSING };
   }
 
   /** Renders the action for one context at the batch's `now`. */
   resolve(context: ConditionContext, now: number): ResolvedAction {
-    const { value, missing } = this.#render(context);
+    const { value, missing } = this.#constant ?? this.#render(context);
     const definition = this.#definition;
     return {
       type: definition.type,
       params: value as Readonly<Record<string, unknown>>,
-      missing,
+      // Most renders miss nothing; one shared empty list keeps results small.
+      missing: missing.length === 0 ? NO_MISSING : missing,
       runAt: now + this.#delayMs,
       delay: definition.delay,
       retry: definition.retry,

@@ -122,12 +122,12 @@ export interface SkippedRule {
 export interface RuleEvaluation {
   readonly customerId: string;
   /** Rules that fired, in priority order. */
-  readonly fired: FiredRule[];
+  readonly fired: readonly FiredRule[];
   /**
    * Rules skipped by an exception, schedule or limit, in priority order; with `explain: 'all'`
    * also the rules whose conditions were not met.
    */
-  readonly skipped: SkippedRule[];
+  readonly skipped: readonly SkippedRule[];
   /** How many rules were evaluated and did not have their conditions met. */
   readonly conditionsNotMet: number;
 }
@@ -306,15 +306,16 @@ class CompiledRuleSet implements RuleSet {
     const results = new Array<RuleEvaluation>(contexts.length);
     for (let c = 0; c < contexts.length; c++) {
       const context = contexts[c] as RuleContext;
-      const fired: FiredRule[] = [];
-      const skipped: SkippedRule[] = [];
+      // Most customers match few rules: arrays are allocated on first use, else shared and empty.
+      let fired: FiredRule[] | undefined;
+      let skipped: SkippedRule[] | undefined;
       let conditionsNotMet = 0;
       for (let r = 0; r < ruleCount; r++) {
         const rule = rules[r] as CompiledRule;
         if (!rule.matches(context)) {
           conditionsNotMet++;
           if (explainAll) {
-            skipped.push(
+            (skipped ??= []).push(
               skip(rule, 'conditions_not_met', {
                 conditions: explainConditions(rule.conditions, context),
               }),
@@ -323,7 +324,7 @@ class CompiledRuleSet implements RuleSet {
           continue;
         }
         if (rule.blocked !== undefined && rule.blocked(context)) {
-          skipped.push(
+          (skipped ??= []).push(
             skip(rule, 'exception', explainFired ? explainException(rule, context) : undefined),
           );
           continue;
@@ -334,7 +335,7 @@ class CompiledRuleSet implements RuleSet {
           const open = rule.schedule.admits(local.weekday, local.minuteOfDay);
           if (explainFired) scheduleExplanation = rule.schedule.explain(local, open);
           if (!open) {
-            skipped.push(
+            (skipped ??= []).push(
               skip(
                 rule,
                 'outside_schedule',
@@ -354,7 +355,7 @@ class CompiledRuleSet implements RuleSet {
             batch.tally,
           );
           if (limit !== undefined) {
-            skipped.push(
+            (skipped ??= []).push(
               skip(
                 rule,
                 'limit_reached',
@@ -367,7 +368,7 @@ class CompiledRuleSet implements RuleSet {
           }
           batch.tally.record(r, context.customerId);
         }
-        fired.push(
+        (fired ??= []).push(
           fire(
             rule,
             context,
@@ -377,11 +378,19 @@ class CompiledRuleSet implements RuleSet {
         );
         if (firstMatchOnly) break;
       }
-      results[c] = { customerId: context.customerId, fired, skipped, conditionsNotMet };
+      results[c] = {
+        customerId: context.customerId,
+        fired: fired ?? NONE,
+        skipped: skipped ?? NONE,
+        conditionsNotMet,
+      };
     }
     return results;
   }
 }
+
+/** Shared by every result with nothing to list; frozen, so sharing is safe. */
+const NONE: readonly never[] = Object.freeze([]);
 
 function fire(
   rule: CompiledRule,
@@ -390,7 +399,15 @@ function fire(
   explanation: RuleExplanation | undefined,
 ): FiredRule {
   const { id, name, priority, band } = rule.summary;
-  const actions = rule.actions.map((action) => action.resolve(context, now));
+  const compiled = rule.actions;
+  let actions: readonly ResolvedAction[] = NONE;
+  if (compiled.length > 0) {
+    const resolved = new Array<ResolvedAction>(compiled.length);
+    for (let a = 0; a < compiled.length; a++) {
+      resolved[a] = (compiled[a] as CompiledAction).resolve(context, now);
+    }
+    actions = resolved;
+  }
   return { ruleId: id, name, priority, band, actions, explanation };
 }
 
