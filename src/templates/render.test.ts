@@ -235,6 +235,12 @@ const TEMPLATES = FIELDS.flatMap((f) => [
   `{{ ${f} | default: x | json }}`,
 ]);
 
+/** Strings and structures made mostly of markup characters. */
+const markupArb = fc.oneof(
+  fc.string({ unit: fc.constantFrom('<', '>', '"', "'", '&', 'a', ' ') }),
+  fc.dictionary(fc.string(), fc.string({ unit: fc.constantFrom('<', "'", 'b') })),
+);
+
 describe('render, whatever the context', () => {
   it('never throws and always returns a string', () => {
     const compiled = TEMPLATES.map((text) => compileTemplate(text, { escape: 'html' }));
@@ -262,7 +268,7 @@ describe('render, whatever the context', () => {
       escape: 'html',
     });
     fc.assert(
-      fc.property(fc.oneof(anyValue, fc.string({ unit: 'binary' })), (x) => {
+      fc.property(fc.oneof(anyValue, fc.string({ unit: 'binary' }), markupArb), (x) => {
         const { output } = template.render({ customer: { x } });
         const inner = output.slice('<p title="'.length, -'</p>'.length).replace('">', '');
         expect(inner).not.toMatch(/[<>"']/);
