@@ -1,0 +1,94 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { buildApi } from '../../api/index.js';
+import { loadConfig } from '../../config/index.js';
+import { InvalidInputError, jsonLogger, systemClock } from '../../core/index.js';
+import { Engine } from '../../engine/index.js';
+import { createMetrics } from '../../observability/index.js';
+import { openStore } from '../../store/index.js';
+import type { CommandContext } from '../program.js';
+
+/** Options of `waymark serve`; flags win over the config's `server` section. */
+interface ServeOptions {
+  config: string;
+  data?: string;
+  port?: string;
+  host?: string;
+  seed?: string;
+}
+
+/**
+ * `waymark serve --config DIR [--data DIR] [--port N] [--host ADDR]`: the API and the worker in one
+ * process, on the embedded SQLite store. Graceful on the first SIGTERM/SIGINT (stop accepting,
+ * finish the current batch, close the store), immediate on the second.
+ */
+export function registerServeCommand(program: Command, context: CommandContext): void {
+  program
+    .command('serve')
+    .description('run the HTTP API and the worker on the embedded store')
+    .requiredOption('--config <path>', 'config file or directory')
+    .option('--data <dir>', 'directory of the embedded database (default: server.data_dir)')
+    .option('--port <n>', 'HTTP port (default: server.port, 3000)')
+    .option('--host <address>', 'listen address (default: server.host, 127.0.0.1)')
+    .option('--seed <seed>', 'seed of random choices; keep it fixed for an installation')
+    .action(async (options: ServeOptions) => {
+      const loaded = await loadConfig(options.config);
+      const server = loaded.config.server;
+      const port = options.port === undefined ? server.port : parsePort(options.port);
+      const host = options.host ?? server.host;
+      const dataDir = resolve(options.data ?? server.data_dir);
+      const log = jsonLogger((line) => {
+        context.io.stderr(line);
+      });
+      const metrics = createMetrics({ log });
+      const store = await openStore({ dataDir });
+      const engine = await Engine.open({
+        config: loaded,
+        store,
+        clock: systemClock,
+        log,
+        seed: options.seed ?? 'waymark',
+        sinks: [metrics.sink],
+      });
+      const app = buildApi(engine, { metrics, log });
+      engine.start();
+      await app.listen({ port, host });
+      const address = app.server.address();
+      const actualPort = typeof address === 'object' && address !== null ? address.port : port;
+      context.io.stdout(
+        `waymark: serving ${loaded.files.length} config file(s) on http://${host}:${actualPort} (data: ${dataDir})\n`,
+      );
+      await new Promise<void>((done) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) {
+            log.warn('second signal: exiting now', { signal });
+            process.exit(130);
+          }
+          stopping = true;
+          log.info('shutting down', { signal });
+          void app
+            .close()
+            .then(() => engine.close())
+            .catch((error: unknown) => {
+              log.error('shutdown failed', { error: String(error) });
+            })
+            .finally(done);
+        };
+        process.on('SIGTERM', () => {
+          stop('SIGTERM');
+        });
+        process.on('SIGINT', () => {
+          stop('SIGINT');
+        });
+      });
+    });
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new InvalidInputError(`--port: expected a port number 0-65535, got '${text}'`);
+  }
+  return port;
+}
