@@ -10,7 +10,7 @@
  * To add a benchmark, export a `Benchmark` from a `*.bench.ts` file and list it in `BENCHMARKS`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem, type } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sink, type Benchmark, type MeasureOptions, type ReportTable } from './harness.js';
@@ -26,6 +26,8 @@ function machine(): Record<string, unknown> {
     cpu: cpus()[0]?.model ?? 'unknown',
     nproc: availableParallelism(),
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    // Other work on the machine shows up here; compare runs only at similar load.
+    loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
     exposeGc: typeof (globalThis as { gc?: unknown }).gc === 'function',
     date: new Date().toISOString(),
   };
