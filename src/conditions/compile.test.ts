@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generateConditions } from './compile.js';
 import {
   InvalidConditionsError,
@@ -369,5 +369,26 @@ describe('explainConditions', () => {
       result: true,
       children: [{ field: 'b', operator: 'gt', value: 2, actual: 3, result: true }],
     });
+  });
+});
+
+describe('without code generation', () => {
+  it('falls back to the interpreter with identical results', () => {
+    const refuse = vi.fn(function (): never {
+      throw new EvalError('Code generation from strings disallowed for this context');
+    });
+    vi.stubGlobal('Function', refuse);
+    try {
+      const group: ConditionGroup = {
+        logic: 'AND',
+        conditions: [{ field: 'plan', operator: 'in', value: ['pro'] }],
+      };
+      const predicate = compileConditions(group);
+      expect(predicate({ customer: { plan: 'pro' } })).toBe(true);
+      expect(predicate({ customer: { plan: 'free' } })).toBe(false);
+      expect(refuse).toHaveBeenCalledOnce();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
