@@ -97,7 +97,11 @@ const groupArb: fc.Arbitrary<ConditionGroup> = fc.letrec<{ group: ConditionGroup
   group: fc.record({
     logic: fc.constantFrom('AND' as const, 'OR' as const),
     conditions: fc.array(
-      fc.oneof({ depthSize: 'small', withCrossShrink: true }, conditionArb, tie('group')),
+      fc.oneof(
+        { depthSize: 'small', maxDepth: 4, withCrossShrink: true },
+        conditionArb,
+        tie('group'),
+      ),
       { maxLength: 4 },
     ),
   }),
