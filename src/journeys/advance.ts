@@ -4,7 +4,7 @@
  * enrollment has ended, a stale timer, an unknown stage) changes nothing and emits nothing, and
  * says why in `ignored`.
  */
-import type { EnrollmentRecord, TimerRecord } from '../core/index.js';
+import type { EnrollmentRecord, JsonObject, TimerRecord } from '../core/index.js';
 import type { CompiledJourney, CompiledStep } from './compile.js';
 import type { CustomerPatch, JourneyEffect } from './effects.js';
 import type { JourneyCustomer, JourneyInput, JourneyInputEvent, RuntimeContext } from './inputs.js';
@@ -198,17 +198,28 @@ function stageTarget(
  * Then: the same step id, if the new version has it and it is the same kind of wait, keeps the
  * wait and its timer; the same step id otherwise runs from that step; a missing step but the same
  * stage id runs from that stage's first step; a stage that no longer exists exits the enrollment
- * with `migration_stage_removed` (restarting the journey would repeat messages already sent).
+ * on its old version with `migration_stage_removed` (restarting the journey would repeat messages
+ * already sent).
  */
 function migrate(run: Run, to: CompiledJourney): void {
-  const fromVersion = run.journey.version;
-  run.journey = to;
-  run.enrollment.journeyVersion = to.version;
-  if (run.checkExit() || run.enrollment.holdout) return;
+  const reason = { from_version: run.journey.version, to_version: to.version };
   const wait = run.state.wait;
   const stepId = wait?.step ?? run.enrollment.stepId;
   const step = stepId === null ? undefined : to.steps.get(stepId);
-  const reason = { from_version: fromVersion };
+  const stageIndex = step?.stageIndex ?? to.stageIndex.get(run.enrollment.stage);
+  if (stageIndex === undefined && !run.enrollment.holdout) {
+    // Exits on the version it is on: its stage does not exist in the new one.
+    run.end('exited', 'migration_stage_removed', reason);
+    return;
+  }
+  run.journey = to;
+  run.enrollment.journeyVersion = to.version;
+  if (run.checkExit()) return;
+  if (run.enrollment.holdout) {
+    // A holdout runs no steps; it only needs a stage that exists in the new version.
+    run.enrollment.stage = to.stages[stageIndex ?? 0]?.id ?? run.enrollment.stage;
+    return;
+  }
   if (step !== undefined && wait !== null && step.type === wait.kind) {
     moveStageQuietly(run, step.stageIndex, reason);
     return;
@@ -219,17 +230,13 @@ function migrate(run: Run, to: CompiledJourney): void {
     run.runFrom({ stage: step.stageIndex, step: step.index });
     return;
   }
-  const stageIndex = to.stageIndex.get(run.enrollment.stage);
-  if (stageIndex === undefined) {
-    run.end('exited', 'migration_stage_removed', reason);
-    return;
-  }
-  run.enterStage(stageIndex, 'migrated', reason);
-  run.runFrom({ stage: stageIndex, step: 0 });
+  const index = stageIndex ?? 0;
+  run.enterStage(index, 'migrated', reason);
+  run.runFrom({ stage: index, step: 0 });
 }
 
 /** Sets the stage a migrated step lives in (it may have moved between stages). */
-function moveStageQuietly(run: Run, stageIndex: number, data: { from_version: number }): void {
+function moveStageQuietly(run: Run, stageIndex: number, data: JsonObject): void {
   const stage = run.journey.stages[stageIndex];
   if (stage === undefined || stage.id === run.enrollment.stage) return;
   const stepId = run.enrollment.stepId;

@@ -33,11 +33,10 @@ export function compileText(text: string, escape: 'html' | 'none'): CompiledText
 
 /** Compiles any JSON-like value whose strings may hold placeholders. */
 export function compileValue(value: unknown): CompiledValue {
-  const render = compileParams({ value });
+  const render = compileParams(value);
   return (context) => {
     const rendered = render(context);
-    const wrapped = rendered.value as { value?: unknown } | null | undefined;
-    return { value: toJsonValue(wrapped?.value), missing: [...rendered.missing] };
+    return { value: toJsonValue(rendered.value), missing: [...rendered.missing] };
   };
 }
 
@@ -54,7 +53,7 @@ export function compileMessageContent(content: Readonly<Record<string, unknown>>
         name,
         render: (context: RenderContext) => {
           const rendered = text(context);
-          return { value: rendered.output as JsonValue, missing: rendered.missing };
+          return { value: rendered.output, missing: rendered.missing };
         },
       };
     }

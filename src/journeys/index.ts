@@ -87,3 +87,4 @@ export {
   type WaitState,
   type PendingTimer,
 } from './state.js';
+export { JourneyScenario, type ScenarioOptions } from './scenario.js';

@@ -100,7 +100,9 @@ export class JourneyScenario {
     if (input.kind === 'timer' && this.timers.delete(input.timer.id)) {
       this.settledTimers.set(input.timer.id, 'fired');
     }
-    if (input.kind === 'migrate' && result.ignored === undefined) this.journey = input.toJourney;
+    if (input.kind === 'migrate' && result.enrollment.journeyVersion === input.toJourney.version) {
+      this.journey = input.toJourney;
+    }
     this.enrollment = result.enrollment;
     this.#absorb(result.effects, result.customerPatch?.attributes);
     return result;
