@@ -105,11 +105,8 @@ class Emitter {
   #readSegments(root: FieldRoot, segments: readonly string[]): string {
     const variables = ROOT_VARIABLES[root];
     const [first, ...rest] = segments;
-    if (first === undefined) {
-      this.#roots.add(root);
-      return variables.raw;
-    }
     this.#roots.add(root);
+    if (first === undefined) return variables.raw;
     let source = `(${variables.object} === undefined ? undefined : ${this.#own(variables.object, first)})`;
     for (const segment of rest) {
       source =
