@@ -119,4 +119,9 @@ export const conditionGroupSchema: z.ZodType<ConfigConditionGroup, ConfigConditi
 export const conditionListSchema: z.ZodType<
   (ConfigCondition | ConfigConditionGroup)[],
   (ConfigCondition | ConfigConditionGroupInput)[]
-> = z.lazy(() => z.array(z.union([conditionGroupSchema, conditionSchema])).min(1));
+> = z.lazy(() =>
+  z
+    .array(z.union([conditionGroupSchema, conditionSchema]))
+    .min(1)
+    .meta({ id: 'ConditionList', description: 'Conditions and nested groups.' }),
+);

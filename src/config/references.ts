@@ -206,10 +206,12 @@ class ReferenceCheck {
 
     const stepIds = new Map<string, string>();
     journey.stages.forEach((stage, s) => {
+      // A repeated stage id already has its error; its default step ids would only echo it.
+      const repeatedStage = stageIds.get(stage.id) !== s;
       stage.steps.forEach((step, i) => {
         const path: ConfigPath = [...at, 'stages', s, 'steps', i];
         const first = stepIds.get(step.id);
-        if (first !== undefined) {
+        if (first !== undefined && !repeatedStage) {
           this.error(
             [...path, 'id'],
             `duplicate step id '${step.id}' in journey '${journey.id}' (first at ${first}); step ids default to <stage>.<index>`,

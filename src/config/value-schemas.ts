@@ -183,24 +183,22 @@ export const templatedJsonSchema = z.unknown().superRefine((value, ctx) => {
 /** A map of names to JSON-like values whose strings may hold placeholders. */
 export const templatedRecordSchema = z.record(z.string(), templatedJsonSchema);
 
-function patterned(pattern: RegExp, what: string, example: string) {
+function patterned(pattern: RegExp, what: string) {
   return expectedString(what)
     .regex(pattern, { error: (issue) => `expected ${what}; found ${describeFound(issue.input)}` })
-    .meta({ description: `${what[0]?.toUpperCase() ?? ''}${what.slice(1)}.`, examples: [example] });
+    .meta({ description: `${what[0]?.toUpperCase() ?? ''}${what.slice(1)}.` });
 }
 
 /** Journey, stage and channel identifiers: lower-case letters, digits and underscores. */
 export const identifierSchema = patterned(
   /^[a-z0-9_]+$/,
   'an identifier of lower-case letters, digits and underscores',
-  'onboarding_v2',
 );
 
 /** Keys such as rule ids, step ids and policy names: letters, digits, `_`, `-`, `.`. */
 export const keySchema = patterned(
   /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/,
   'a key of letters, digits, underscores, dashes or dots',
-  'risk_intervention',
 );
 
 /** A human-readable name (any non-empty text). */
@@ -212,12 +210,10 @@ export const nameSchema = expectedString('a name')
 export const eventNameSchema = patterned(
   /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
   'an event type such as customer.created',
-  'customer.created',
 );
 
 /** A dotted field path such as `customer.contract.end_date`. */
 export const fieldPathSchema = patterned(
   /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/,
   'a field path such as customer.health_score',
-  'customer.health_score',
 );

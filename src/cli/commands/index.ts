@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../program.js';
+import { registerEventCommands } from './events.js';
+import { registerSchemaCommand } from './schema.js';
+import { registerServeCommand } from './serve.js';
+import { registerSimulateCommand } from './simulate.js';
+import { registerValidateCommand } from './validate.js';
 
 /**
  * Every command lives in its own file beside this one and is registered here, so the list of
@@ -8,5 +13,10 @@ import type { CommandContext } from '../program.js';
 export function registerCommands(program: Command, context: CommandContext): void {
   program.version('0.1.0');
   // Commands are added by their own modules: register<Name>Command(program, context).
+  registerValidateCommand(program, context);
+  registerSchemaCommand(program, context);
+  registerServeCommand(program, context);
+  registerSimulateCommand(program, context);
+  registerEventCommands(program, context);
   if (context.debug) program.showSuggestionAfterError(true);
 }
