@@ -57,6 +57,8 @@ export interface CompiledSendStep extends CompiledStepBase {
    */
   readonly contents: readonly {
     readonly variant: string | null;
+    /** Relative weight of the variant (1 when not set). */
+    readonly weight: number;
     readonly render: CompiledContent;
   }[];
 }
@@ -465,7 +467,7 @@ export function compileJourney(
         () => compileMessageContent(content),
         FAILED_CONTENT,
       );
-      return [{ variant: null, render }];
+      return [{ variant: null, weight: 1, render }];
     }
     if (template === undefined || options.templates === undefined) return [];
     const found = Object.hasOwn(options.templates, template)
@@ -477,22 +479,32 @@ export function compileJourney(
       return [];
     }
     const variants = found.variants ?? [];
+    variants.forEach((variant, i) => {
+      if (
+        variant.weight !== undefined &&
+        !(Number.isFinite(variant.weight) && variant.weight > 0)
+      ) {
+        problem(`${path}.template`, `template '${template}' variant ${i} needs a positive weight`);
+      }
+    });
     if (variants.length === 0) {
       const render = guarded(
         `${path}.template`,
         () => compileMessageContent(templateContent(found)),
         FAILED_CONTENT,
       );
-      return [{ variant: null, render }];
+      return [{ variant: null, weight: 1, render }];
     }
     return variants.map((variant) => ({
       variant: variant.name,
+      weight: variant.weight ?? 1,
       render: guarded(
         `${path}.template`,
         () =>
           compileMessageContent(
             templateContent({
               subject: variant.subject ?? found.subject,
+              title: variant.title ?? found.title,
               body: variant.body,
               html: variant.html ?? found.html,
             }),
@@ -608,11 +620,13 @@ const FAILED_CONTENT: CompiledContent = () => ({ value: {}, missing: [] });
 
 function templateContent(template: {
   subject?: string | undefined;
+  title?: string | undefined;
   body: string;
   html?: string | undefined;
 }): Record<string, unknown> {
   const content: Record<string, unknown> = {};
   if (template.subject !== undefined) content['subject'] = template.subject;
+  if (template.title !== undefined) content['title'] = template.title;
   content['body'] = template.body;
   if (template.html !== undefined) content['html'] = template.html;
   return content;

@@ -271,18 +271,24 @@ export interface JourneyDefinition {
   readonly stages: readonly StageDefinition[];
 }
 
-/** One variant of a named template. */
+/** One variant of a named template; unset fields fall back to the template's. */
 export interface TemplateVariantDefinition {
   readonly name: string;
   readonly subject?: string | undefined;
+  /** Push / in-app title. */
+  readonly title?: string | undefined;
   readonly body: string;
   readonly html?: string | undefined;
+  /** Relative weight when choosing a variant; default 1. */
+  readonly weight?: number | undefined;
 }
 
 /** A named message template (top-level `templates`). */
 export interface TemplateDefinition {
   readonly channel?: string | undefined;
   readonly subject?: string | undefined;
+  /** Push / in-app title. */
+  readonly title?: string | undefined;
   readonly body: string;
   readonly html?: string | undefined;
   readonly variants?: readonly TemplateVariantDefinition[] | undefined;

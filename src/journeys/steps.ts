@@ -109,14 +109,19 @@ function send(run: Run, step: CompiledSendStep): StepOutcome {
   return { kind: 'next' };
 }
 
-/** Template variants are chosen like split variants: uniformly, stable per enrollment and step. */
+/** Template variants are chosen like split variants: by weight, stable per enrollment and step. */
 function pickContent(
   run: Run,
   step: CompiledSendStep,
 ): CompiledSendStep['contents'][number] | undefined {
   if (step.contents.length <= 1) return step.contents[0];
-  const u = unitInterval(run.ctx.seed, run.enrollment.id, step.id, 'template');
-  return step.contents[Math.min(step.contents.length - 1, Math.floor(u * step.contents.length))];
+  const total = step.contents.reduce((sum, c) => sum + c.weight, 0);
+  let point = unitInterval(run.ctx.seed, run.enrollment.id, step.id, 'template') * total;
+  for (const content of step.contents) {
+    if (point < content.weight) return content;
+    point -= content.weight;
+  }
+  return step.contents[step.contents.length - 1];
 }
 
 /** When a wait ends, or why it cannot be computed. */
