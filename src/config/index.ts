@@ -23,7 +23,7 @@ export {
   type ConfigProblem,
   type ProblemSeverity,
 } from './problems.js';
-export { configJsonSchema, CONFIG_SCHEMA_ID } from './json-schema.js';
+export { configJsonSchema } from './json-schema.js';
 export {
   configSchema,
   configShape,

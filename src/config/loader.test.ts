@@ -1,7 +1,9 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import {
   loadConfig,
   loadConfigFromString,
@@ -266,5 +268,54 @@ describe('references', () => {
     const { config } = loadConfigFromString('# nothing yet\n');
     expect(config.rules).toEqual([]);
     expect(config.defaults.timezone).toBe('UTC');
+  });
+});
+
+describe('robustness', () => {
+  const sections = [
+    'rules',
+    'triggers',
+    'journeys',
+    'channels',
+    'retry_policies',
+    'schedules',
+    'rate_limits',
+    'server',
+    'webhooks',
+  ];
+
+  it('property: any YAML text gives a config or located problems, never an exception', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const result = validateConfigSources([{ file: 'x.yaml', text }]);
+        for (const problem of result.problems) {
+          expect(problem.line).toBeGreaterThanOrEqual(1);
+          expect(problem.column).toBeGreaterThanOrEqual(1);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: any data under the real top-level keys is judged, never crashes', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...sections), fc.jsonValue({ maxDepth: 4 })),
+        (data) => {
+          const result = validateConfigSources([{ file: 'x.yaml', text: stringify(data) }]);
+          expect(
+            result.config !== undefined || result.problems.some((p) => p.severity === 'error'),
+          ).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('merge keys (<<) are honoured', () => {
+    const { config } = loadConfigFromString(
+      'channels:\n  email: &base {provider: sendgrid, opt_out_check: true}\n  sms:\n    <<: *base\n    provider: twilio\n',
+    );
+    expect(config.channels['sms']).toMatchObject({ provider: 'twilio', opt_out_check: true });
   });
 });

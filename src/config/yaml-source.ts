@@ -81,7 +81,10 @@ export function readYamlSource(
   const parsedDocuments = parseAllDocuments(text, {
     lineCounter,
     prettyErrors: false,
+    // Duplicate keys are reported by duplicateKeys() below, with the first occurrence named.
     uniqueKeys: false,
+    // `<<: *defaults` merge keys, which hand-written YAML configs commonly use.
+    merge: true,
   });
   // An empty stream (no documents) is a valid, empty config file.
   const list = Array.isArray(parsedDocuments) ? parsedDocuments : [];
@@ -111,7 +114,19 @@ export function readYamlSource(
       );
     }
     problems.push(...duplicateKeys(file, document, lineCounter));
-    documents.push({ file, document, lineCounter, data: document.toJS({ maxAliasCount: 1000 }) });
+    let data: unknown;
+    try {
+      data = document.toJS({ maxAliasCount: 1000 });
+    } catch (error) {
+      // Aliases are resolved here: an unknown anchor or an alias bomb only shows up now.
+      const message = error instanceof Error ? error.message : String(error);
+      const offset = document.contents?.range[0] ?? 0;
+      problems.push(
+        problem(file, positionAt(lineCounter, offset), [], `YAML error: ${yamlMessage(message)}`),
+      );
+      continue;
+    }
+    documents.push({ file, document, lineCounter, data });
   }
   return { documents, problems };
 }
