@@ -16,6 +16,8 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
  * creation time (useful for pagination cursors and for reading logs).
  */
 export function randomIds(now: () => number): IdSource {
+  let pool = Buffer.alloc(0);
+  let offset = 0;
   return {
     next(prefix) {
       let time = now();
@@ -24,9 +26,14 @@ export function randomIds(now: () => number): IdSource {
         head = CROCKFORD.charAt(time % 32) + head;
         time = Math.floor(time / 32);
       }
-      const bytes = randomBytes(16);
+      // One system call per 256 ids rather than per id: ids are minted several times per event.
+      if (offset + 16 > pool.length) {
+        pool = randomBytes(4096);
+        offset = 0;
+      }
       let tail = '';
-      for (let i = 0; i < 16; i++) tail += CROCKFORD.charAt((bytes[i] ?? 0) % 32);
+      for (let i = 0; i < 16; i++) tail += CROCKFORD.charAt((pool[offset + i] ?? 0) % 32);
+      offset += 16;
       return `${prefix}_${head}${tail}`;
     },
   };

@@ -5,3 +5,4 @@ export type * from './model.js';
 export type * from './store.js';
 export * from './ids.js';
 export * from './log.js';
+export * from './time-zone.js';

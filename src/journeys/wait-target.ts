@@ -3,7 +3,8 @@
  * 1 day" keeps the local time of day across a daylight-saving change, "-30 days" before a contract
  * end lands on the same local hour, and "1 year" after Feb 29 lands on Feb 28.
  */
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
+import { isValidTimeZone } from '../core/index.js';
 import type { JourneyDuration } from './definition.js';
 
 /** A local time of day. */
@@ -39,8 +40,8 @@ export function customerZone(
   fallback: string,
 ): string {
   const zone = attributes['timezone'];
-  if (typeof zone === 'string' && IANAZone.isValidZone(zone)) return zone;
-  return IANAZone.isValidZone(fallback) ? fallback : 'UTC';
+  if (typeof zone === 'string' && isValidTimeZone(zone)) return zone;
+  return isValidTimeZone(fallback) ? fallback : 'UTC';
 }
 
 /** Luxon's calendar units, keyed by the spellings a parsed duration may carry. */

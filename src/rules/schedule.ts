@@ -6,7 +6,8 @@
  * compiled condition, so it is done once per batch per distinct time zone (`LocalTimeTable`) and the
  * per-rule check is then a bit test and two integer comparisons.
  */
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
+import { isValidTimeZone } from '../core/index.js';
 import { InvalidRuleError, type LocalTimeWindow, type RuleSchedule } from './definition.js';
 
 /** An instant seen in one time zone. */
@@ -59,7 +60,7 @@ export class LocalTimeTable {
 }
 
 function toLocalTime(now: number, timezone: string): LocalTime | null {
-  if (!IANAZone.isValidZone(timezone)) return null;
+  if (!isValidTimeZone(timezone)) return null;
   const dt = DateTime.fromMillis(now, { zone: timezone });
   if (!dt.isValid) return null;
   return {
@@ -87,7 +88,7 @@ export class CompiledSchedule {
    * @throws InvalidRuleError on an unknown zone, a weekday outside 1-7 or a malformed window.
    */
   constructor(schedule: RuleSchedule, ruleId: string) {
-    if (!IANAZone.isValidZone(schedule.timezone)) {
+    if (!isValidTimeZone(schedule.timezone)) {
       throw new InvalidRuleError(
         `rule '${ruleId}': schedule timezone '${schedule.timezone}' is not an IANA time zone`,
         { ruleId, path: 'schedule.timezone' },

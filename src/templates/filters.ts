@@ -3,7 +3,8 @@
  * input it cannot use, so `default` can follow it and the placeholder is reported missing.
  * Absent input passes through every filter except `default`.
  */
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
+import { isValidTimeZone } from '../core/index.js';
 import { isAbsent, parseInstant, type FieldPath } from '../conditions/index.js';
 
 /** A filter argument or placeholder head as parsed: a literal or a field path. */
@@ -80,7 +81,7 @@ function formatDate(value: unknown, args: readonly unknown[]): string | undefine
   const [format, zone, locale] = args;
   if (instant === undefined || typeof format !== 'string') return undefined;
   // A zone read from a field may be missing or wrong; UTC is the documented default.
-  const useZone = typeof zone === 'string' && IANAZone.isValidZone(zone) ? zone : 'utc';
+  const useZone = typeof zone === 'string' && isValidTimeZone(zone) ? zone : 'utc';
   const useLocale = typeof locale === 'string' && locale.length > 0 ? locale : 'en-US';
   const date = DateTime.fromMillis(instant, { zone: useZone, locale: useLocale });
   return date.isValid ? date.toFormat(format) : undefined;
@@ -117,7 +118,7 @@ export const FILTERS: Readonly<Record<string, FilterDefinition>> = {
       }
       if (zone?.kind === 'literal') {
         const name = literalString(zone);
-        if (name === undefined || !IANAZone.isValidZone(name)) {
+        if (name === undefined || !isValidTimeZone(name)) {
           return { index: 1, message: `unknown time zone ${JSON.stringify(zone.value)}` };
         }
       }
