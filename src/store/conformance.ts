@@ -680,6 +680,46 @@ export function describeStoreConformance<S extends Store>(
         expect(batch?.customers[0]?.timers.map((t) => t.id)).toEqual(['t1', 't2']);
       });
 
+      it('hands out a due timer only together with all of its customer’s pending events', async () => {
+        await processWith('b', {
+          timersToAdd: [timer({ id: 'tb', customerId: 'b', dueAt: T0 + 1 })],
+        });
+        await processWith('c', {
+          timersToAdd: [timer({ id: 'tc', customerId: 'c', dueAt: T0 + 1 })],
+        });
+        await store.appendEvents(
+          [newEvent('a'), newEvent('b'), newEvent('c'), newEvent('c'), newEvent('c')],
+          T0 + 2,
+        );
+        // Budget of 3: a gets 1, b gets 1 (all it has), c gets 1 of 3 and so no timer yet.
+        const first = await store.claimWork(claimOptions({ now: T0 + 2, maxEvents: 3 }));
+        expect(
+          must(first).customers.map((w) => [w.customerId, w.events.length, w.timers.length]),
+        ).toEqual([
+          ['a', 1, 0],
+          ['b', 1, 1],
+          ['c', 1, 0],
+        ]);
+        await store.commitWork(must(first), {
+          ...emptyWorkResult(),
+          processedEventSeqs: allSeqs(must(first)),
+          firedTimerIds: ['tb'],
+        });
+        const second = await store.claimWork(claimOptions({ now: T0 + 3, maxEvents: 3 }));
+        expect(
+          must(second).customers.map((w) => [w.customerId, w.events.length, w.timers.length]),
+        ).toEqual([['c', 2, 1]]);
+      });
+
+      it('keeps a due timer back while its customer’s pending events do not fit', async () => {
+        await processWith('b', {
+          timersToAdd: [timer({ id: 'tb', customerId: 'b', dueAt: T0 + 1 })],
+        });
+        await store.appendEvents([newEvent('a'), newEvent('b')], T0 + 2);
+        const batch = await store.claimWork(claimOptions({ now: T0 + 2, maxEvents: 1 }));
+        expect(must(batch).customers.map((w) => w.customerId)).toEqual(['a']);
+      });
+
       it('keeps due timers of a leased customer for its lease holder', async () => {
         await processWith('c1', { timersToAdd: [timer({ id: 't1', dueAt: T0 + 1 })] });
         await store.appendEvents([newEvent('c1')], T0 + 1);

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+
+import { VirtualClock } from '../contract.js';
+import { openDatabase } from './driver.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, applyMigrations, schemaVersion } from './migrations.js';
+import type { Migration } from './migrations.js';
+
+const clock = new VirtualClock('2026-01-01T00:00:00Z');
+
+function tables(db: ReturnType<typeof openDatabase>): string[] {
+  return db
+    .prepare<[], { name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .all()
+    .map((row) => row.name);
+}
+
+describe('migrations', () => {
+  it('are numbered 1, 2, 3, ... and the latest version is the last one', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(LATEST_SCHEMA_VERSION).toBe(MIGRATIONS.length);
+  });
+
+  it('create every table the engine and the diagnostic queries use', () => {
+    const db = openDatabase(':memory:');
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1]);
+    expect(tables(db)).toEqual([
+      'alerts',
+      'customers',
+      'decisions',
+      'events',
+      'journey_enrollments',
+      'journey_events',
+      'journey_versions',
+      'journeys',
+      'leases',
+      'messages',
+      'outbox',
+      'rule_fires',
+      'schema_migrations',
+      'tasks',
+      'timers',
+      'trigger_executions',
+      'trigger_states',
+    ]);
+    db.close();
+  });
+
+  it('record each applied migration once and apply nothing on a second run', () => {
+    const db = openDatabase(':memory:');
+    applyMigrations(db, MIGRATIONS, clock);
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([]);
+    const recorded = db
+      .prepare<[], { version: number; name: string; applied_at: number }>(
+        'SELECT * FROM schema_migrations ORDER BY version',
+      )
+      .all();
+    expect(recorded).toEqual([{ version: 1, name: 'initial schema', applied_at: clock.now() }]);
+    db.close();
+  });
+
+  it('apply only the missing ones to an older database', () => {
+    const db = openDatabase(':memory:');
+    const first: Migration = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER)' };
+    const second: Migration = { version: 2, name: 'two', sql: 'ALTER TABLE a ADD COLUMN y TEXT' };
+    expect(applyMigrations(db, [first], clock)).toEqual([1]);
+    expect(schemaVersion(db)).toBe(1);
+    expect(applyMigrations(db, [first, second], clock)).toEqual([2]);
+    expect(schemaVersion(db)).toBe(2);
+    db.close();
+  });
+
+  it('leave the schema at the previous version when a migration fails', () => {
+    const db = openDatabase(':memory:');
+    const first: Migration = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER)' };
+    const broken: Migration = {
+      version: 2,
+      name: 'broken',
+      sql: 'CREATE TABLE b (x INTEGER); CREATE TABLE a (x INTEGER)',
+    };
+    applyMigrations(db, [first], clock);
+    expect(() => applyMigrations(db, [first, broken], clock)).toThrow(/already exists/);
+    expect(schemaVersion(db)).toBe(1);
+    expect(tables(db)).toEqual(['a', 'schema_migrations']);
+    db.close();
+  });
+
+  it('refuse a database migrated by a newer version', () => {
+    const db = openDatabase(':memory:');
+    applyMigrations(db, MIGRATIONS, clock);
+    db.prepare("INSERT INTO schema_migrations VALUES (99, 'future', 0)").run();
+    expect(() => applyMigrations(db, MIGRATIONS, clock)).toThrow(
+      expect.objectContaining({ code: 'STORE_SCHEMA_TOO_NEW' }),
+    );
+    db.close();
+  });
+
+  it('refuse a list with a gap', () => {
+    const db = openDatabase(':memory:');
+    const gap: Migration[] = [{ version: 2, name: 'two', sql: 'SELECT 1' }];
+    expect(() => applyMigrations(db, gap, clock)).toThrow(/expected 1/);
+    db.close();
+  });
+});
