@@ -20,6 +20,7 @@ import {
   contains,
   dateValue,
   equals,
+  matchesEq,
   fieldInstant,
   isIn,
   type OrderOperator,
@@ -33,7 +34,7 @@ import type {
 } from './types.js';
 
 /** What generated code may call; passed in as `h`. */
-const runtime = { contains, equals, fieldInstant, isIn } as const;
+const runtime = { contains, equals, fieldInstant, isIn, matchesEq } as const;
 
 /** The generated source and the constants it refers to; exposed for tests and debugging. */
 export interface GeneratedConditions {
@@ -127,15 +128,20 @@ class Emitter {
 
   #equals(value: unknown): string {
     if (value === null) return ABSENT;
+    // A list field matches a single value when some element equals it (see `matchesEq`); the
+    // scalar comparison comes first so the common case costs nothing extra.
     if (typeof value === 'number' || typeof value === 'boolean') {
-      return `v === ${this.constant(value)}`;
+      const k = this.constant(value);
+      return `(v === ${k} || (Array.isArray(v) && h.matchesEq(v, ${k})))`;
     }
     if (typeof value === 'string') {
       const instant = dateValue(value);
+      const k = this.constant(value);
       return instant === undefined
-        ? `v === ${this.constant(value)}`
-        : `h.fieldInstant(v) === ${this.constant(instant)}`;
+        ? `(v === ${k} || (Array.isArray(v) && h.matchesEq(v, ${k})))`
+        : `(h.fieldInstant(v) === ${this.constant(instant)} || (Array.isArray(v) && h.matchesEq(v, ${k})))`;
     }
+    if (value instanceof Date) return `h.matchesEq(v, ${this.constant(value)})`;
     return `h.equals(v, ${this.constant(value)})`;
   }
 

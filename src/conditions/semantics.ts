@@ -228,13 +228,29 @@ function isElementOf(actual: unknown, list: readonly unknown[]): boolean {
   return false;
 }
 
+/**
+ * The `eq` operator: `equals`, plus one rule for list fields. A list field compared with a single
+ * (non-list, non-object, non-null) value matches when some element equals it — MongoDB's rule, and
+ * what the guide's `customer.journey_active eq "risk_mitigation"` exception needs, since a customer
+ * can be in several journeys at once. `ne` is its complement: no element equals the value.
+ */
+export function matchesEq(actual: unknown, expected: unknown): boolean {
+  if (equals(actual, expected)) return true;
+  if (!Array.isArray(actual) || isAbsent(expected)) return false;
+  if (typeof expected === 'object' && !(expected instanceof Date)) return false;
+  for (let index = 0; index < actual.length; index++) {
+    if (equals(readOwn(actual, index), expected)) return true;
+  }
+  return false;
+}
+
 /** Applies one operator to a field value; every negation is the exact complement. */
 export function applyOperator(operator: Operator, actual: unknown, expected: unknown): boolean {
   switch (operator) {
     case 'eq':
-      return equals(actual, expected);
+      return matchesEq(actual, expected);
     case 'ne':
-      return !equals(actual, expected);
+      return !matchesEq(actual, expected);
     case 'gt':
     case 'gte':
     case 'lt':
