@@ -183,6 +183,19 @@ describe('race freedom', () => {
   });
 });
 
+describe('inputs that change nothing', () => {
+  it('return the input enrollment itself, updatedAt untouched (stuck journeys stay visible)', () => {
+    const s = started();
+    const before = s.enrollment;
+    const result = s.event('page.viewed', { properties: { path: '/' } }, START + DAY);
+    expect(result.effects).toEqual([]);
+    expect(result.ignored).toBeUndefined();
+    expect(result.enrollment).toBe(before);
+    expect(result.enrollment.updatedAt).toBe(START);
+    expect(s.updateProfile({ plan: 'pro' }).enrollment).toBe(before);
+  });
+});
+
 describe('goals', () => {
   it('an event goal within the window emits journey.goal_reached once', () => {
     const s = started();

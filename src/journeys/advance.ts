@@ -22,7 +22,11 @@ export type IgnoredReason =
 
 /** The outcome of `advance`. */
 export interface AdvanceResult {
-  /** The enrollment after the input (the input enrollment itself when ignored). */
+  /**
+   * The enrollment after the input. When the input changed nothing (ignored, or an event no wait
+   * was waiting for) this is the input object itself, `updatedAt` untouched: compare by identity
+   * to skip the write.
+   */
   readonly enrollment: EnrollmentRecord;
   readonly effects: readonly JourneyEffect[];
   /** Present when `update_customer` steps ran; the orchestrator stores it with the enrollment. */

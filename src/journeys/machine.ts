@@ -69,7 +69,10 @@ export class Run {
   /** The event being applied, if the input is one; conditions see it as `event`. */
   event: JourneyInputEvent | null = null;
   #attributes: JsonObject;
+  readonly #original: EnrollmentRecord;
   #attributesCopied = false;
+  /** The customer as conditions see it (attributes plus `id`); reset by profile updates. */
+  #customerView: Record<string, unknown> | null = null;
   #steps = 0;
   #closed = false;
   readonly #execute: StepExecutor;
@@ -82,6 +85,7 @@ export class Run {
     execute: StepExecutor,
   ) {
     this.journey = journey;
+    this.#original = enrollment;
     this.enrollment = { ...enrollment };
     this.state = copyState(readState(enrollment.state));
     this.customerId = customer.id;
@@ -109,10 +113,14 @@ export class Run {
     return customerZone(this.#attributes, this.journey.defaultTimezone);
   }
 
-  /** What conditions and templates see. Built per use: attributes may have changed. */
+  /**
+   * What conditions and templates see. The journey part is rebuilt per use (stage, step and
+   * variants move during a run); the customer part only when the profile changed.
+   */
   context(): RenderContext {
+    this.#customerView ??= { ...this.#attributes, id: this.customerId };
     return {
-      customer: { ...this.#attributes, id: this.customerId },
+      customer: this.#customerView,
       event: this.event === null ? undefined : eventContext(this.event),
       journey: {
         id: this.journey.id,
@@ -319,6 +327,7 @@ export class Run {
       this.#attributesCopied = true;
     }
     applyOperation(this.#attributes, operation);
+    this.#customerView = null;
     this.operations.push(operation);
   }
 
@@ -381,10 +390,17 @@ export class Run {
     effects: JourneyEffect[];
     customerPatch?: CustomerPatch;
   } {
+    const state = writeState(this.state);
+    if (this.effects.length === 0 && this.operations.length === 0 && this.#unchanged(state)) {
+      // Nothing happened: hand back the input itself, `updatedAt` included, so the engine can skip
+      // the write and an enrollment that only sees irrelevant events still looks stuck to the
+      // guide's "stuck journeys" query (`updated_at < NOW() - INTERVAL '7 days'`).
+      return { enrollment: this.#original, effects: [] };
+    }
     const enrollment: EnrollmentRecord = {
       ...this.enrollment,
       journeyVersion: this.journey.version,
-      state: writeState(this.state),
+      state,
       updatedAt: this.now,
     };
     if (this.operations.length === 0) return { enrollment, effects: this.effects };
@@ -393,6 +409,18 @@ export class Run {
       effects: this.effects,
       customerPatch: { operations: [...this.operations], attributes: this.#attributes },
     };
+  }
+
+  #unchanged(state: JsonObject): boolean {
+    const before = this.#original;
+    const after = this.enrollment;
+    return (
+      before.status === after.status &&
+      before.stage === after.stage &&
+      before.stepId === after.stepId &&
+      before.journeyVersion === this.journey.version &&
+      JSON.stringify(writeState(readState(before.state))) === JSON.stringify(state)
+    );
   }
 }
 
