@@ -125,6 +125,32 @@ describe('the example project in simulated time', () => {
     expect(enrolled[0]?.timestamp).toBe(T0 + 1000);
   });
 
+  it("honours risk_intervention's exception: no second alert while in risk_mitigation", async () => {
+    const config = await exampleConfig();
+    const store = await openStore({ file: ':memory:' });
+    const engine = await Engine.open({ config, store, clock: new VirtualClock(T0) });
+    await engine.ingest([
+      event('customer.created', 'big', T0, {
+        properties: { type: 'trial', health_score: 35, arr: 20000, csm_id: 'csm-9' },
+      }),
+    ]);
+    await engine.runUntilIdle();
+    await engine.ingest([event('customer.updated', 'big', T0, { changes: { health_score: 30 } })]);
+    await engine.runUntilIdle();
+    const alerts = await store.listAlerts({ limit: 10 });
+    expect(alerts.map((a) => [a.customerId, a.severity, a.assignee])).toEqual([
+      ['big', 'high', 'csm-9'],
+    ]);
+    const enrollments = await store.listEnrollments({ customerId: 'big', limit: 10 });
+    expect(enrollments.items.map((e) => e.journeyId)).toEqual(['risk_mitigation']);
+    const decisions = await store.listDecisions({ customerId: 'big', limit: 20 });
+    const skipped = decisions.flatMap((d) =>
+      Array.isArray(d.explanation['skipped']) ? d.explanation['skipped'] : [],
+    );
+    expect(JSON.stringify(skipped)).toContain('exception');
+    await engine.close();
+  });
+
   it('is deterministic for a given seed', async () => {
     const run = async () =>
       JSON.stringify(
