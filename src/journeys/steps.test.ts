@@ -410,6 +410,25 @@ describe('update_customer', () => {
     expect(ADA).not.toHaveProperty('onboarded');
   });
 
+  it('reaches a condition goal set by the update, exiting when the goal says so', () => {
+    const s = scenario(
+      [
+        {
+          id: 'm',
+          steps: [
+            { type: 'update_customer', set: { onboarded: true } },
+            { type: 'send', channel: 'email', content: { body: 'never' } },
+          ],
+        },
+      ],
+      { goals: [{ name: 'onboarded', conditions: eq('onboarded', true), exit: true }] },
+    );
+    s.enroll();
+    expect(s.eventTypes.slice(-2)).toEqual(['journey.goal_reached', 'journey.exited']);
+    expect(s.enrollment).toMatchObject({ status: 'exited', exitReason: 'goal_reached' });
+    expect(ofType(s.effects, 'send_message')).toHaveLength(0);
+  });
+
   it('exits at once when the update meets the exit criteria', () => {
     const s = scenario(
       [

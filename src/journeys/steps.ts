@@ -373,6 +373,8 @@ function updateCustomer(run: Run, step: CompiledUpdateCustomerStep): StepOutcome
     unset: step.unset.map((path) => path.join('.')),
     missing,
   });
-  // The profile changed: exit criteria may hold now.
-  return run.checkExit() ? { kind: 'ended' } : { kind: 'next' };
+  // The profile changed: exit criteria may hold now, and condition goals may be reached.
+  if (run.checkExit()) return { kind: 'ended' };
+  run.checkGoals();
+  return run.isActive() ? { kind: 'next' } : { kind: 'ended' };
 }
