@@ -135,6 +135,12 @@ class CustomerRun {
   #changedEnrollments = new Set<string>();
   #triggerStates: Record<string, boolean>;
   #changedTriggerStates = new Set<string>();
+  #viewCache: {
+    profile: CustomerRecord | null;
+    active: string[];
+    view: Record<string, unknown>;
+  } | null = null;
+  #eventCache: { event: StoredEvent; view: Record<string, unknown> } | null = null;
 
   constructor(
     project: RuntimeProject,
@@ -309,18 +315,41 @@ class CustomerRun {
   // ---- triggers and rules ------------------------------------------------------------------
 
   #context(event: StoredEvent | null, enrollment?: EnrollmentRecord): RuleContext {
-    const attributes = this.#customer?.attributes ?? {};
-    const customer = {
-      ...attributes,
-      id: this.#work.customerId,
-      journey_active: this.#activeEnrollments().map((e) => e.journeyId),
-    };
     return {
       customerId: this.#work.customerId,
-      customer,
-      event: event ? eventContext(event) : undefined,
+      customer: this.#customerView(),
+      event: event ? this.#eventView(event) : undefined,
       journey: enrollment ? journeyContext(enrollment) : undefined,
     };
+  }
+
+  /**
+   * The customer as conditions see it: the profile plus `id` and `journey_active` (ids of the
+   * journeys the customer is in). Rebuilt only when the profile or an enrollment changed.
+   */
+  #customerView(): Record<string, unknown> {
+    const profile = this.#customer;
+    const active = this.#activeEnrollments().map((e) => e.journeyId);
+    const cached = this.#viewCache;
+    if (
+      cached?.profile === profile &&
+      cached.active.length === active.length &&
+      cached.active.every((id, i) => id === active[i])
+    ) {
+      return cached.view;
+    }
+    const view = {
+      ...(profile?.attributes ?? {}),
+      id: this.#work.customerId,
+      journey_active: active,
+    };
+    this.#viewCache = { profile, active, view };
+    return view;
+  }
+
+  #eventView(event: StoredEvent): Record<string, unknown> {
+    if (this.#eventCache?.event !== event) this.#eventCache = { event, view: eventContext(event) };
+    return this.#eventCache.view;
   }
 
   #fireEventTriggers(event: StoredEvent, context: ConditionContext): void {
@@ -566,7 +595,7 @@ class CustomerRun {
           error: null,
         };
         this.#out.messages.push(message);
-        this.#out.outbox.push(outboxEntry('message', key, { message: toJson(message) }, this.#now));
+        this.#out.outbox.push(outboxEntry('message', key, { message: message }, this.#now));
         return;
       }
       case 'update_customer': {
@@ -706,7 +735,8 @@ class CustomerRun {
               'message',
               effect.message.idempotencyKey,
               {
-                message: toJson(effect.message),
+                // Records from the runtime are plain JSON already; no copy needed.
+                message: effect.message as unknown as JsonObject,
                 template: effect.template,
                 variant: effect.variant,
               },
@@ -771,7 +801,7 @@ class CustomerRun {
     this.#out.journeyEvents.push(event);
     const key = `je:${event.customerId}:${event.journeyId}:${event.type}:${this.#out.journeyEvents.length}:${this.#ids.next('je')}`;
     this.#out.outbox.push(
-      outboxEntry('journey_event', key, toJson(event) as JsonObject, this.#now),
+      outboxEntry('journey_event', key, event as unknown as JsonObject, this.#now),
     );
   }
 
