@@ -1,0 +1,10 @@
+import type { Logger } from '../core/index.js';
+import type { Engine } from '../engine/index.js';
+import type { Metrics } from '../observability/index.js';
+
+/** What route handlers work with. */
+export interface ApiContext {
+  engine: Engine;
+  metrics: Metrics;
+  log: Logger;
+}

@@ -1,0 +1,497 @@
+/**
+ * What the API sends: the wire form of stored records, as zod schemas (which the OpenAPI document
+ * is generated from) and the functions that produce them (typed by those schemas, so the document
+ * and the answers cannot drift apart).
+ *
+ * Wire conventions: snake_case field names, as in the guide's interfaces (`customer_id`,
+ * `journey_id`); instants as ISO-8601 UTC strings; absent values as `null`, never omitted.
+ */
+import { z } from 'zod';
+import type {
+  AlertRecord,
+  CustomerRecord,
+  DecisionRecord,
+  EnrollmentRecord,
+  Instant,
+  JourneyEventRecord,
+  JourneyVersionRecord,
+  MessageRecord,
+  TaskRecord,
+  TimerRecord,
+} from '../core/index.js';
+
+/** Name and description of a schema in the OpenAPI document. */
+export interface SchemaName {
+  id: string;
+  description: string;
+}
+
+/** Every named response schema; the OpenAPI document's `components.schemas` come from here. */
+export const responseSchemas = z.registry<SchemaName>();
+
+/** The same, enumerable (a zod registry cannot be listed). */
+export const namedResponseSchemas: { schema: z.ZodType; name: SchemaName }[] = [];
+
+/** Registers `schema` under `id` (with a description for the document) and returns it. */
+function named<S extends z.ZodType>(id: string, description: string, schema: S): S {
+  responseSchemas.add(schema, { id, description });
+  namedResponseSchemas.push({ schema, name: { id, description } });
+  return schema;
+}
+
+const instant = z.iso.datetime();
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** Epoch milliseconds → ISO-8601. */
+export function iso(at: Instant): string {
+  return new Date(at).toISOString();
+}
+
+function isoOrNull(at: Instant | null): string | null {
+  return at === null ? null : iso(at);
+}
+
+/** The error body of every non-2xx answer. */
+export const errorBodySchema = named(
+  'Error',
+  'Every error answer: a stable code to branch on, a message for people, structured details.',
+  z.object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.unknown(),
+    }),
+  }),
+);
+/** The error body of every non-2xx answer. */
+export type ErrorBody = z.output<typeof errorBodySchema>;
+
+/** A customer profile. */
+export const customerSchema = named(
+  'Customer',
+  'A customer profile: the attributes conditions and templates read.',
+  z.object({
+    id: z.string(),
+    attributes: jsonObject,
+    created_at: instant,
+    updated_at: instant,
+  }),
+);
+
+/** Wire form of a customer. */
+export function customerJson(c: CustomerRecord): z.output<typeof customerSchema> {
+  return {
+    id: c.id,
+    attributes: c.attributes,
+    created_at: iso(c.createdAt),
+    updated_at: iso(c.updatedAt),
+  };
+}
+
+/** One customer's run through one journey version. */
+export const enrollmentSchema = named(
+  'Enrollment',
+  "One customer's run through one version of a journey (a row of journey_enrollments).",
+  z.object({
+    id: z.string(),
+    journey_id: z.string(),
+    journey_version: z.number().int(),
+    customer_id: z.string(),
+    status: z.enum(['active', 'completed', 'exited']),
+    stage: z.string(),
+    step_id: z.string().nullable(),
+    holdout: z.boolean(),
+    enrolled_at: instant,
+    updated_at: instant,
+    ended_at: instant.nullable(),
+    exit_reason: z.string().nullable(),
+    state: jsonObject,
+  }),
+);
+
+/** Wire form of an enrollment. */
+export function enrollmentJson(e: EnrollmentRecord): z.output<typeof enrollmentSchema> {
+  return {
+    id: e.id,
+    journey_id: e.journeyId,
+    journey_version: e.journeyVersion,
+    customer_id: e.customerId,
+    status: e.status,
+    stage: e.stage,
+    step_id: e.stepId,
+    holdout: e.holdout,
+    enrolled_at: iso(e.enrolledAt),
+    updated_at: iso(e.updatedAt),
+    ended_at: isoOrNull(e.endedAt),
+    exit_reason: e.exitReason,
+    state: e.state,
+  };
+}
+
+/** A message to a customer. */
+export const messageSchema = named(
+  'Message',
+  'A message to a customer and what delivery did with it (a row of messages).',
+  z.object({
+    id: z.string(),
+    customer_id: z.string(),
+    journey_id: z.string().nullable(),
+    enrollment_id: z.string().nullable(),
+    step_id: z.string().nullable(),
+    channel: z.string(),
+    priority: z.enum(['critical', 'high', 'normal', 'low']),
+    status: z.enum([
+      'queued',
+      'sent',
+      'delivered',
+      'failed',
+      'suppressed',
+      'deferred',
+      'dead_lettered',
+      'simulated',
+    ]),
+    content: jsonObject,
+    idempotency_key: z.string(),
+    created_at: instant,
+    sent_at: instant.nullable(),
+    updated_at: instant,
+    error: z.string().nullable(),
+  }),
+);
+
+/** Wire form of a message. */
+export function messageJson(m: MessageRecord): z.output<typeof messageSchema> {
+  return {
+    id: m.id,
+    customer_id: m.customerId,
+    journey_id: m.journeyId,
+    enrollment_id: m.enrollmentId,
+    step_id: m.stepId,
+    channel: m.channel,
+    priority: m.priority,
+    status: m.status,
+    content: m.content,
+    idempotency_key: m.idempotencyKey,
+    created_at: iso(m.createdAt),
+    sent_at: isoOrNull(m.sentAt),
+    updated_at: iso(m.updatedAt),
+    error: m.error,
+  };
+}
+
+/** The guide's `JourneyEvent`. */
+export const journeyEventSchema = named(
+  'JourneyEvent',
+  "The guide's JourneyEvent: what webhooks receive and the dashboard counts.",
+  z.object({
+    type: z.string(),
+    journey_id: z.string(),
+    customer_id: z.string(),
+    timestamp: instant,
+    data: jsonObject,
+  }),
+);
+
+/** Wire form of a journey event. */
+export function journeyEventJson(e: JourneyEventRecord): z.output<typeof journeyEventSchema> {
+  return {
+    type: e.type,
+    journey_id: e.journeyId,
+    customer_id: e.customerId,
+    timestamp: iso(e.timestamp),
+    data: e.data,
+  };
+}
+
+/** A logged decision with its explanation. */
+export const decisionSchema = named(
+  'Decision',
+  'A logged decision (trigger fired, rules evaluated, enrollment accepted or rejected) with its explanation.',
+  z.object({
+    id: z.string(),
+    customer_id: z.string(),
+    kind: z.string(),
+    at: instant,
+    subject: z.string().nullable(),
+    explanation: jsonObject,
+  }),
+);
+
+/** Wire form of a decision. */
+export function decisionJson(d: DecisionRecord): z.output<typeof decisionSchema> {
+  return {
+    id: d.id,
+    customer_id: d.customerId,
+    kind: d.kind,
+    at: iso(d.at),
+    subject: d.subject,
+    explanation: d.explanation,
+  };
+}
+
+/** A pending durable wake-up. */
+export const timerSchema = named(
+  'Timer',
+  'A durable wake-up of an enrollment (a wait, a wait timeout, a delayed action, a goal window).',
+  z.object({
+    id: z.string(),
+    enrollment_id: z.string().nullable(),
+    kind: z.string(),
+    due_at: instant,
+    status: z.string(),
+    payload: jsonObject,
+  }),
+);
+
+/** Wire form of a timer. */
+export function timerJson(t: TimerRecord): z.output<typeof timerSchema> {
+  return {
+    id: t.id,
+    enrollment_id: t.enrollmentId,
+    kind: t.kind,
+    due_at: iso(t.dueAt),
+    status: t.status,
+    payload: t.payload,
+  };
+}
+
+/** A CSM task. */
+export const taskSchema = named(
+  'Task',
+  'A task for a person (create_task action or task step).',
+  z.object({
+    id: z.string(),
+    customer_id: z.string(),
+    journey_id: z.string().nullable(),
+    title: z.string(),
+    assignee: z.string().nullable(),
+    due_at: instant.nullable(),
+    status: z.enum(['open', 'done', 'cancelled']),
+    created_at: instant,
+    data: jsonObject,
+  }),
+);
+
+/** Wire form of a task. */
+export function taskJson(t: TaskRecord): z.output<typeof taskSchema> {
+  return {
+    id: t.id,
+    customer_id: t.customerId,
+    journey_id: t.journeyId,
+    title: t.title,
+    assignee: t.assignee,
+    due_at: isoOrNull(t.dueAt),
+    status: t.status,
+    created_at: iso(t.createdAt),
+    data: t.data,
+  };
+}
+
+/** An alert. */
+export const alertSchema = named(
+  'Alert',
+  'An alert (create_alert action or alert step).',
+  z.object({
+    id: z.string(),
+    customer_id: z.string().nullable(),
+    journey_id: z.string().nullable(),
+    severity: z.string(),
+    message: z.string(),
+    assignee: z.string().nullable(),
+    status: z.enum(['open', 'acknowledged', 'resolved']),
+    created_at: instant,
+    data: jsonObject,
+  }),
+);
+
+/** Wire form of an alert. */
+export function alertJson(a: AlertRecord): z.output<typeof alertSchema> {
+  return {
+    id: a.id,
+    customer_id: a.customerId,
+    journey_id: a.journeyId,
+    severity: a.severity,
+    message: a.message,
+    assignee: a.assignee,
+    status: a.status,
+    created_at: iso(a.createdAt),
+    data: a.data,
+  };
+}
+
+/** A page of items with the cursor of the next page (null on the last page). */
+function pageOf<S extends z.ZodType>(id: string, what: string, item: S) {
+  return named(
+    id,
+    `A page of ${what}; pass next_cursor as ?cursor= for the next page (null: last page).`,
+    z.object({ items: z.array(item), next_cursor: z.string().nullable() }),
+  );
+}
+
+/** `GET /v1/customers` */
+export const customerPageSchema = pageOf('CustomerPage', 'customers', customerSchema);
+/** `GET /v1/enrollments` */
+export const enrollmentPageSchema = pageOf('EnrollmentPage', 'enrollments', enrollmentSchema);
+/** `GET /v1/messages` */
+export const messagePageSchema = pageOf('MessagePage', 'messages', messageSchema);
+/** `GET /v1/tasks` (newest first; one page) */
+export const taskListSchema = pageOf('TaskList', 'tasks, newest first,', taskSchema);
+/** `GET /v1/alerts` (newest first; one page) */
+export const alertListSchema = pageOf('AlertList', 'alerts, newest first,', alertSchema);
+
+/** `GET /v1/customers/{id}` */
+export const customerDetailSchema = named(
+  'CustomerDetail',
+  'A customer profile with their enrollments (newest first).',
+  z.object({ customer: customerSchema, enrollments: z.array(enrollmentSchema) }),
+);
+
+/** One entry of a customer's timeline. */
+export const timelineEntrySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('journey_event'), at: instant, journey_event: journeyEventSchema }),
+  z.object({ kind: z.literal('message'), at: instant, message: messageSchema }),
+  z.object({ kind: z.literal('decision'), at: instant, decision: decisionSchema }),
+]);
+/** One entry of a customer's timeline. */
+export type TimelineEntry = z.output<typeof timelineEntrySchema>;
+
+/** `GET /v1/customers/{id}/timeline` */
+export const timelineSchema = named(
+  'Timeline',
+  "Everything that happened to a customer, oldest first: journey events, messages and the decisions that explain them. 'truncated' says older entries were left out (see limit). 'pending_timers' are the waits still to come.",
+  z.object({
+    customer_id: z.string(),
+    entries: z.array(timelineEntrySchema),
+    truncated: z.boolean(),
+    pending_timers: z.array(timerSchema),
+  }),
+);
+
+/** `POST /v1/events` */
+export const ingestResultSchema = named(
+  'IngestResult',
+  'What happened to each posted event, in the order posted; given once the events are durably stored.',
+  z.object({
+    accepted: z.number().int(),
+    duplicates: z.number().int(),
+    results: z.array(z.object({ id: z.string(), status: z.enum(['accepted', 'duplicate']) })),
+  }),
+);
+
+/** One journey in `GET /v1/journeys`. */
+export const journeySummarySchema = named(
+  'JourneySummary',
+  'A journey: its current version and whether it is enrolling (active) or paused.',
+  z.object({
+    id: z.string(),
+    name: z.string().nullable(),
+    version: z.number().int(),
+    status: z.enum(['active', 'paused']),
+    updated_at: instant.nullable(),
+  }),
+);
+
+/** `GET /v1/journeys` */
+export const journeyListSchema = named(
+  'JourneyList',
+  'Every journey of the project.',
+  z.object({ items: z.array(journeySummarySchema) }),
+);
+
+/** `GET /v1/journeys/{id}` */
+export const journeyDetailSchema = named(
+  'JourneyDetail',
+  'A journey with its current definition (as validated and normalised: defaults filled in, durations compiled) and its stored versions.',
+  z.object({
+    id: z.string(),
+    name: z.string().nullable(),
+    version: z.number().int(),
+    status: z.enum(['active', 'paused']),
+    definition: jsonObject,
+    versions: z.array(
+      z.object({ version: z.number().int(), hash: z.string(), created_at: instant }),
+    ),
+  }),
+);
+
+/** Wire form of a stored version. */
+export function journeyVersionJson(v: JourneyVersionRecord): {
+  version: number;
+  hash: string;
+  created_at: string;
+} {
+  return { version: v.version, hash: v.hash, created_at: iso(v.createdAt) };
+}
+
+/** `PUT /v1/journeys/{id}` */
+export const journeySavedSchema = named(
+  'JourneySaved',
+  'The current version after the PUT; created is false when the definition was unchanged.',
+  z.object({ version: z.number().int(), created: z.boolean() }),
+);
+
+/** `POST /v1/journeys/{id}/pause` and `/resume` */
+export const journeyStatusSchema = named(
+  'JourneyStatus',
+  'Whether the journey enrolls new customers.',
+  z.object({ id: z.string(), status: z.enum(['active', 'paused']) }),
+);
+
+/** `GET /v1/journeys/{id}/customers/{customer_id}/status` */
+export const customerJourneyStatusSchema = named(
+  'CustomerJourneyStatus',
+  "A customer's place in a journey: the active enrollment, else the latest ended one; not_enrolled when they never entered it. history lists every enrollment, newest first.",
+  z.object({
+    journey_id: z.string(),
+    customer_id: z.string(),
+    status: z.enum(['active', 'completed', 'exited', 'not_enrolled']),
+    enrollment: enrollmentSchema.nullable(),
+    history: z.array(enrollmentSchema),
+  }),
+);
+
+/** `GET /v1/journeys/{id}/metrics` */
+export const journeyMetricsSchema = named(
+  'JourneyMetrics',
+  'Enrollment counts of a journey; completion_rate is completed / ended (null before anyone ended).',
+  z.object({
+    journey_id: z.string(),
+    version: z.number().int(),
+    status: z.enum(['active', 'paused']),
+    enrollments: z.object({
+      active: z.number().int(),
+      completed: z.number().int(),
+      exited: z.number().int(),
+      total: z.number().int(),
+    }),
+    active_by_stage: z.record(z.string(), z.number().int()),
+    completion_rate: z.number().nullable(),
+  }),
+);
+
+/** `POST /v1/journeys/{id}/test` */
+export const journeyTestResultSchema = named(
+  'JourneyTestResult',
+  "A simulated run: the enrollment's final status (active when the horizon came first; not_enrolled when the journey refused), the journey events in order and the messages it would send.",
+  z.object({
+    customer_id: z.string(),
+    status: z.string(),
+    path: z.array(journeyEventSchema),
+    messages: z.array(messageSchema),
+    ended_at: instant,
+  }),
+);
+
+/** `GET /openapi.json` */
+export const openApiDocumentSchema = named(
+  'OpenApiDocument',
+  'This document.',
+  z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }),
+);
+
+/** `GET /healthz` */
+export const healthSchema = named(
+  'Health',
+  'The server answers and its store is reachable.',
+  z.object({ status: z.literal('ok') }),
+);

@@ -1,0 +1,64 @@
+import { WaymarkError } from '../../core/index.js';
+import type { ApiContext } from '../context.js';
+import { healthSchema, openApiDocumentSchema } from '../representations.js';
+import { defineRoute, type Route } from '../route.js';
+
+/** `GET /healthz`, `GET /metrics`, `GET /openapi.json`. */
+export function systemRoutes(ctx: ApiContext, document: () => unknown): Route[] {
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/healthz',
+      operationId: 'health',
+      summary: 'Liveness and store reachability',
+      tag: 'system',
+      responses: { 200: { description: 'Healthy.', schema: healthSchema } },
+      errors: { 503: 'STORE_UNAVAILABLE: the store did not answer' },
+      async handle() {
+        try {
+          // A real read: a closed, locked or vanished database fails here.
+          await ctx.engine.store.pendingEventCount();
+        } catch (error) {
+          ctx.log.warn('health check: store unreachable', {
+            error: error instanceof Error ? error.message : String(error),
+          });
+          throw new WaymarkError('STORE_UNAVAILABLE', 'the store is not reachable', {
+            retryable: true,
+            details: { cause: error instanceof WaymarkError ? error.code : 'UNKNOWN' },
+          });
+        }
+        return { status: 200, body: { status: 'ok' } };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/metrics',
+      operationId: 'metrics',
+      summary: 'Prometheus metrics (text exposition format)',
+      tag: 'system',
+      responses: {
+        200: { description: 'The metrics.', contentType: 'text/plain; version=0.0.4' },
+      },
+      errors: {},
+      async handle() {
+        return {
+          status: 200,
+          body: await ctx.metrics.exposition(),
+          contentType: ctx.metrics.contentType,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/openapi.json',
+      operationId: 'openapi',
+      summary: 'This API as an OpenAPI 3.1 document',
+      tag: 'system',
+      responses: { 200: { description: 'The document.', schema: openApiDocumentSchema } },
+      errors: {},
+      handle() {
+        return Promise.resolve({ status: 200, body: document() });
+      },
+    }),
+  ];
+}

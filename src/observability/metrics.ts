@@ -1,0 +1,224 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  silentLogger,
+  type JourneyEventRecord,
+  type JsonObject,
+  type Logger,
+  type Store,
+} from '../core/index.js';
+import type { JourneyEventSink } from '../engine/index.js';
+
+/** Outcome of one ingested event, the `result` label of `events_ingested_total`. */
+export type IngestResult = 'accepted' | 'duplicate' | 'rejected';
+
+/** Options of `createMetrics`. */
+export interface MetricsOptions {
+  /** Where scrape-time failures (an unreachable store) are reported. Default: silent. */
+  log?: Logger;
+}
+
+/**
+ * Waymark's Prometheus metrics, in a registry of their own (never prom-client's global one, so two
+ * engines in one process — tests, simulation beside a server — never mix their numbers).
+ *
+ * Counters move when something has been committed: journey counters come from `sink`, which the
+ * dispatcher calls with journey events after the transaction that recorded them; ingestion and
+ * HTTP counters are moved by the API. Gauges are read from the store at scrape time, so every
+ * process reports the same shared truth whatever it did itself.
+ */
+export interface Metrics {
+  /** The registry `/metrics` exposes. */
+  readonly registry: Registry;
+  /** `journey_enrollments_total{journey_id}` */
+  readonly enrollments: Counter<'journey_id'>;
+  /** `journey_step_completions_total{journey_id,step_type}` */
+  readonly stepCompletions: Counter<'journey_id' | 'step_type'>;
+  /** `journey_completions_total{journey_id}` */
+  readonly completions: Counter<'journey_id'>;
+  /** `journey_exits_total{journey_id,reason}` */
+  readonly exits: Counter<'journey_id' | 'reason'>;
+  /** `messages_total{channel,status}`, status being the part after `message.` (`sent`, `failed`, ...). */
+  readonly messages: Counter<'channel' | 'status'>;
+  /** `events_ingested_total{result}` */
+  readonly eventsIngested: Counter<'result'>;
+  /** `http_requests_total{route,status}` */
+  readonly httpRequests: Counter<'route' | 'status'>;
+  /** `http_request_duration_seconds{route}` */
+  readonly httpDuration: Histogram<'route'>;
+  /** Counts committed journey events; pass it in `Engine.open({ sinks: [metrics.sink] })`. */
+  readonly sink: JourneyEventSink;
+  /**
+   * Reads `journey_active_enrollments` and `queue_depth` from this store at every scrape. When the
+   * store cannot be read, the per-stage gauge is empty and `queue_depth` is NaN.
+   */
+  watchStore(store: Store): void;
+  /** Counts ingested events by outcome. */
+  countIngested(result: IngestResult, count: number): void;
+  /** The text exposition format. */
+  exposition(): Promise<string>;
+  /** Content type of `exposition()`. */
+  readonly contentType: string;
+}
+
+/** Label value used when a journey event lacks the field a label is read from. */
+const UNKNOWN = 'unknown';
+
+/** Creates a fresh registry with every Waymark metric registered in it. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const log = options.log ?? silentLogger;
+  const registry = new Registry();
+  const registers = [registry];
+  let store: Store | null = null;
+
+  const enrollments = new Counter({
+    name: 'journey_enrollments_total',
+    help: 'Customers enrolled into a journey.',
+    labelNames: ['journey_id'] as const,
+    registers,
+  });
+  const stepCompletions = new Counter({
+    name: 'journey_step_completions_total',
+    help: 'Journey steps completed, by step type.',
+    labelNames: ['journey_id', 'step_type'] as const,
+    registers,
+  });
+  const completions = new Counter({
+    name: 'journey_completions_total',
+    help: 'Enrollments that reached the end of their journey.',
+    labelNames: ['journey_id'] as const,
+    registers,
+  });
+  const exits = new Counter({
+    name: 'journey_exits_total',
+    help: 'Enrollments that left their journey early, by reason.',
+    labelNames: ['journey_id', 'reason'] as const,
+    registers,
+  });
+  const messages = new Counter({
+    name: 'messages_total',
+    help: 'Message outcomes reported by delivery, by channel and status.',
+    labelNames: ['channel', 'status'] as const,
+    registers,
+  });
+  const eventsIngested = new Counter({
+    name: 'events_ingested_total',
+    help: 'Events received over the API: accepted, duplicate (idempotency key seen) or rejected.',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by route pattern and status code.',
+    labelNames: ['route', 'status'] as const,
+    registers,
+  });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by route pattern.',
+    labelNames: ['route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+
+  const activeEnrollments: Gauge<'journey_id' | 'stage'> = new Gauge({
+    name: 'journey_active_enrollments',
+    help: 'Active enrollments per journey and current stage (read from the store at scrape time).',
+    labelNames: ['journey_id', 'stage'] as const,
+    registers,
+    collect: async () => {
+      // Reset first: a stage nobody is in any more must disappear, not keep its last value.
+      activeEnrollments.reset();
+      if (store === null) return;
+      try {
+        for (const counts of await store.journeyCounts()) {
+          for (const [stage, n] of Object.entries(counts.activeByStage)) {
+            activeEnrollments.set({ journey_id: counts.journeyId, stage }, n);
+          }
+        }
+      } catch (error) {
+        // A scrape must not fail because the store is down: counters are still worth reporting,
+        // and /healthz is where an unreachable store shows.
+        log.warn('metrics: could not read journey counts', { error: describeError(error) });
+      }
+    },
+  });
+  const queueDepth: Gauge = new Gauge({
+    name: 'queue_depth',
+    help: 'Events ingested but not yet processed (read from the store at scrape time).',
+    registers,
+    collect: async () => {
+      if (store === null) return;
+      try {
+        queueDepth.set(await store.pendingEventCount());
+      } catch (error) {
+        // NaN, not 0: an unknown depth must not look like an empty queue to an alert rule.
+        queueDepth.set(Number.NaN);
+        log.warn('metrics: could not read the queue depth', { error: describeError(error) });
+      }
+    },
+  });
+
+  const sink: JourneyEventSink = (events) => {
+    for (const event of events) countJourneyEvent(event);
+    return Promise.resolve();
+  };
+
+  function countJourneyEvent(event: JourneyEventRecord): void {
+    const journeyId = event.journeyId === '' ? UNKNOWN : event.journeyId;
+    switch (event.type) {
+      case 'journey.enrolled':
+        enrollments.inc({ journey_id: journeyId });
+        return;
+      case 'step.completed':
+        stepCompletions.inc({
+          journey_id: journeyId,
+          step_type: text(event.data, 'step_type'),
+        });
+        return;
+      case 'journey.completed':
+        completions.inc({ journey_id: journeyId });
+        return;
+      case 'journey.exited':
+        exits.inc({ journey_id: journeyId, reason: text(event.data, 'reason') });
+        return;
+      default:
+        if (event.type.startsWith('message.')) {
+          messages.inc({
+            channel: text(event.data, 'channel'),
+            status: event.type.slice('message.'.length),
+          });
+        }
+      // Other journey events (stage changes, goals, tasks, alerts) have no counter of their own.
+    }
+  }
+
+  return {
+    registry,
+    enrollments,
+    stepCompletions,
+    completions,
+    exits,
+    messages,
+    eventsIngested,
+    httpRequests,
+    httpDuration,
+    sink,
+    watchStore(target) {
+      store = target;
+    },
+    countIngested(result, count) {
+      if (count > 0) eventsIngested.inc({ result }, count);
+    },
+    exposition: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
+
+function text(data: JsonObject, field: string): string {
+  const value = data[field];
+  return typeof value === 'string' && value !== '' ? value : UNKNOWN;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
