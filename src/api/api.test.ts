@@ -513,6 +513,19 @@ describe('journeys', () => {
       payload: { id: 'other', stages: [{ id: 's', steps: [{ type: 'exit' }] }] },
     });
     expect(mismatch.statusCode).toBe(400);
+    // Valid shape, but it cannot run: the journey compiler's problems, in the same shape.
+    const unrunnable = await h.app.inject({
+      method: 'PUT',
+      url: '/v1/journeys/onboarding',
+      payload: { stages: [{ id: 's', steps: [{ type: 'goto', stage: 'nowhere' }] }] },
+    });
+    expect(unrunnable.statusCode).toBe(400);
+    expect(unrunnable.json().error).toMatchObject({
+      code: 'JOURNEY_INVALID',
+      details: { problems: [{ path: 'stages[0].steps[0].stage' }] },
+    });
+    // Nothing was stored by the refused PUTs.
+    expect((await h.app.inject('/v1/journeys/onboarding')).json().version).toBe(1);
   });
 
   it('runs a journey test in simulated time without touching the real store', async () => {

@@ -95,7 +95,10 @@ export function errorAnswer(error: unknown, limits: { bodyLimitBytes: number }):
       // drop message and details, which may carry SQL or internal state.
       return { ...answer(500, error.code, 'internal error; see the server log'), log: true };
     }
-    return { ...answer(status, error.code, error.message, error.details), log: status >= 500 };
+    // Components report located problems as a bare list (CONFIG_INVALID, JOURNEY_INVALID, ...);
+    // the API always answers them as `details.problems`, so clients read one shape.
+    const details = Array.isArray(error.details) ? { problems: error.details } : error.details;
+    return { ...answer(status, error.code, error.message, details), log: status >= 500 };
   }
   const framework = frameworkError(error, limits.bodyLimitBytes);
   if (framework) return framework;

@@ -105,11 +105,15 @@ export const enrollmentSchema = named(
     updated_at: instant,
     ended_at: instant.nullable(),
     exit_reason: z.string().nullable(),
-    state: jsonObject,
   }),
 );
 
-/** Wire form of an enrollment. */
+/**
+ * Wire form of an enrollment. The runtime's `state` (waits, split assignments, goal bookkeeping)
+ * is left out on purpose: its layout belongs to the journey runtime and may change between
+ * releases; what a client needs of it is public elsewhere (the step it is at here, its pending
+ * waits in the customer's timeline).
+ */
 export function enrollmentJson(e: EnrollmentRecord): z.output<typeof enrollmentSchema> {
   return {
     id: e.id,
@@ -124,7 +128,6 @@ export function enrollmentJson(e: EnrollmentRecord): z.output<typeof enrollmentS
     updated_at: iso(e.updatedAt),
     ended_at: isoOrNull(e.endedAt),
     exit_reason: e.exitReason,
-    state: e.state,
   };
 }
 
