@@ -145,6 +145,36 @@ describe('POST /v1/events', () => {
   });
 });
 
+describe('POST /v1/events limits (default settings)', () => {
+  it('accepts exactly 1,000 events and refuses 1,001', async () => {
+    const events = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ type: 'page.viewed', customer_id: `c${i % 50}` }));
+    const full = await postEvent({ events: events(1000) });
+    expect(full.statusCode).toBe(202);
+    expect(full.json().accepted).toBe(1000);
+    const over = await postEvent({ events: events(1001) });
+    expect(over.statusCode).toBe(413);
+    expect(over.json().error.code).toBe('BATCH_TOO_LARGE');
+    expect(await h.engine.store.pendingEventCount()).toBe(1000);
+  });
+
+  it('refuses a 10 MB body with 413 BODY_TOO_LARGE', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"type":"a","customer_id":"b","properties":{"blob":"${'x'.repeat(10 * 1024 * 1024)}"}}`,
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error).toEqual({
+      code: 'BODY_TOO_LARGE',
+      message: 'the request body is too large',
+      details: { limit_bytes: 5 * 1024 * 1024 },
+    });
+    expect((await h.app.inject('/healthz')).statusCode).toBe(200);
+  });
+});
+
 describe('customers', () => {
   it('lists customers in pages with a cursor', async () => {
     for (const id of ['c1', 'c2', 'c3']) await createCustomer(id);
