@@ -14,9 +14,10 @@ import { availableParallelism, cpus, loadavg, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sink, type Benchmark, type MeasureOptions, type ReportTable } from './harness.js';
+import { ingestBenchmark } from './ingest.bench.js';
 import { rulesBenchmark } from './rules.bench.js';
 
-const BENCHMARKS: readonly Benchmark[] = [rulesBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [rulesBenchmark, ingestBenchmark];
 
 function machine(): Record<string, unknown> {
   return {

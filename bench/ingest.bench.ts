@@ -1,0 +1,228 @@
+/**
+ * End-to-end ingestion: `customer.created` events posted to a real `waymark serve` process (the
+ * example project, embedded SQLite) in batches of 500 over two connections, timed until
+ * `journey_enrollments_total{journey_id="onboarding_v2"}` reaches the number of customers — every
+ * event parsed, stored, claimed, run through triggers, rules and the onboarding journey (enrollment,
+ * in-app welcome, a durable wait timer), committed, and its journey events published.
+ *
+ * In the same run: the raw SQLite ceiling, plain batched inserts of the same rows (one transaction
+ * per 500, one prepared statement) into a table with the same indexes as the event log. The server
+ * runs in its own process; its resident memory is sampled as enrollments grow.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import {
+  formatRate,
+  type Benchmark,
+  type BenchmarkReport,
+  type MeasureOptions,
+} from './harness.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BATCH = 500;
+const CONNECTIONS = 2;
+
+function customerEvent(i: number): Record<string, unknown> {
+  return {
+    type: 'customer.created',
+    customer_id: `cust-${i}`,
+    idempotency_key: `bench-created-${i}`,
+    timestamp: '2026-03-02T12:00:00Z',
+    properties: {
+      type: i % 10 === 0 ? 'paid_annual' : 'paid',
+      first_name: `Name${i}`,
+      health_score: 40 + (i % 60),
+      arr: 5000 + (i % 50) * 1000,
+      usage_percentage: i % 100,
+      csm_id: `csm-${i % 40}`,
+    },
+  };
+}
+
+/** Plain batched inserts of the same rows: the ceiling the engine is measured against. */
+function rawSqliteCeiling(count: number, dir: string): number {
+  const db = new Database(join(dir, 'raw.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT UNIQUE, idempotency_key TEXT UNIQUE,
+    customer_id TEXT NOT NULL, type TEXT NOT NULL, occurred_at INTEGER, received_at INTEGER, payload TEXT,
+    status TEXT NOT NULL DEFAULT 'pending');
+    CREATE INDEX events_pending ON events (status, customer_id, seq);`);
+  const insert = db.prepare(
+    'INSERT INTO events (id, idempotency_key, customer_id, type, occurred_at, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const insertBatch = db.transaction((rows: Record<string, unknown>[], base: number) => {
+    rows.forEach((row, j) => {
+      insert.run(
+        `evt-${base + j}`,
+        row['idempotency_key'],
+        row['customer_id'],
+        row['type'],
+        Date.parse(String(row['timestamp'])),
+        Date.now(),
+        JSON.stringify(row['properties']),
+      );
+    });
+  });
+  const started = performance.now();
+  for (let i = 0; i < count; i += BATCH) {
+    const rows = Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => customerEvent(i + j));
+    insertBatch(rows, i);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  db.close();
+  return count / seconds;
+}
+
+async function waitForServer(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not start');
+}
+
+async function enrollments(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = /^journey_enrollments_total\{journey_id="onboarding_v2"\} (\d+)/mu.exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/u.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function run(options: MeasureOptions): Promise<BenchmarkReport> {
+  const quick = options.samples !== undefined && options.samples < 5;
+  const count = quick ? 10_000 : 100_000;
+  const dir = mkdtempSync(join(tmpdir(), 'waymark-ingest-'));
+  const port = 3900 + Math.floor(Math.random() * 50);
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/waymark.js',
+      'serve',
+      '--config',
+      'examples/customer-success',
+      '--data',
+      dir,
+      '--port',
+      String(port),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  try {
+    await waitForServer(url, child);
+    const pid = child.pid ?? 0;
+    const batches: string[] = [];
+    for (let i = 0; i < count; i += BATCH) {
+      const events = Array.from({ length: Math.min(BATCH, count - i) }, (_, j) =>
+        customerEvent(i + j),
+      );
+      batches.push(JSON.stringify({ events }));
+    }
+    const memory: [number, number][] = [[0, rssMiB(pid)]];
+    const started = performance.now();
+    let next = 0;
+    let postedAt = 0;
+    const connection = async () => {
+      while (next < batches.length) {
+        const body = batches[next++];
+        const r = await fetch(`${url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        if (r.status !== 202)
+          throw new Error(`POST /v1/events answered ${r.status}: ${await r.text()}`);
+      }
+    };
+    const posting = Promise.all(Array.from({ length: CONNECTIONS }, connection)).then(() => {
+      postedAt = performance.now();
+    });
+    let enrolled = 0;
+    let lastMark = 0;
+    while (enrolled < count) {
+      await new Promise((r) => setTimeout(r, 100));
+      enrolled = await enrollments(url);
+      if (enrolled - lastMark >= count / 4) {
+        lastMark = enrolled;
+        memory.push([enrolled, rssMiB(pid)]);
+      }
+      if (performance.now() - started > 600_000)
+        throw new Error(`only ${enrolled} enrolled after 10 min`);
+    }
+    await posting;
+    const seconds = (performance.now() - started) / 1000;
+    const endToEnd = count / seconds;
+    const acceptRate = count / ((postedAt - started) / 1000);
+    const ceiling = rawSqliteCeiling(count, dir);
+    const rows = [
+      ['Raw SQLite ceiling (batched inserts of the same rows)', formatRate(ceiling), '100%'],
+      [
+        'Waymark: accepted by POST /v1/events (durable, 202)',
+        formatRate(acceptRate),
+        `${Math.round((acceptRate / ceiling) * 100)}%`,
+      ],
+      [
+        'Waymark: end to end, until enrolled in onboarding_v2',
+        formatRate(endToEnd),
+        `${Math.round((endToEnd / ceiling) * 100)}%`,
+      ],
+      ['graphile-worker (published, unbatched jobs/s)', '15.6k', '—'],
+    ];
+    return {
+      checks: [
+        {
+          name: 'every event enrolled',
+          passed: enrolled === count,
+          detail: `${enrolled} of ${count} enrolled in onboarding_v2`,
+        },
+      ],
+      tables: [
+        {
+          title: `Ingestion end to end: ${count.toLocaleString('en-US')} customer.created events, batches of ${BATCH}, ${CONNECTIONS} connections`,
+          columns: ['What', 'events/s', 'of ceiling'],
+          rows,
+          notes: [
+            `Total ${seconds.toFixed(1)} s. Server resident memory (MiB) by enrollments: ${memory
+              .map(([n, mib]) => `${n.toLocaleString('en-US')} → ${mib}`)
+              .join(', ')}.`,
+            'The server is a separate `waymark serve` process on the same 2 cores as the load generator.',
+          ],
+        },
+      ],
+      data: { count, seconds, endToEnd, acceptRate, ceiling, memory },
+    };
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nserver stderr (tail): ${stderr.slice(-2000)}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The end-to-end ingestion benchmark (issue: engine core). */
+export const ingestBenchmark: Benchmark = {
+  name: 'ingest',
+  description: 'customer.created events over HTTP until enrolled, vs the raw SQLite insert ceiling',
+  run,
+};
