@@ -125,7 +125,14 @@ export class OutboxDispatcher {
       });
       if (entry.seq !== undefined) done.push(entry.seq);
     }
-    if (deliveries.length > 0) await this.#store.completeDeliveries(deliveries, events, done);
+    if (deliveries.length === 0) return;
+    await this.#store.completeDeliveries(deliveries, events, done);
+    // message.* events are born here, after their commit, so sinks hear of them directly.
+    for (const sink of this.#sinks) {
+      await sink(events).catch((error: unknown) => {
+        this.#log.warn('journey event sink failed', { error: String(error) });
+      });
+    }
   }
 
   async #publishJourneyEvents(entries: OutboxEntry[], now: Instant): Promise<void> {

@@ -51,6 +51,15 @@ export interface EngineOptions {
   worker?: WorkerOptions;
 }
 
+/** What `Engine.enroll` did: enrolled (with the enrollment) or rejected (with the reason). */
+export interface EnrollOutcome {
+  decision: 'enrolled' | 'rejected';
+  /** Why not, when rejected. */
+  reason: string | null;
+  /** The new enrollment, or the one already active (for `already_enrolled`), or null. */
+  enrollment: EnrollmentRecord | null;
+}
+
 /** Per-journey metrics (`GET /journeys/{id}/metrics`). */
 export interface JourneyMetrics {
   journey_id: string;
@@ -182,11 +191,30 @@ export class Engine {
 
   // ---- journey control ---------------------------------------------------------------------
 
-  /** Enrolls a customer (creating a bare profile if needed); resolves with the outcome once processed. */
-  async enroll(journeyId: string, customerId: string): Promise<EnrollmentRecord | null> {
+  /**
+   * Enrolls a customer (creating a bare profile if needed) and resolves, once processed, with
+   * what happened: the enrollment, or the reason it was refused (`already_enrolled`,
+   * `re_entry_not_allowed`, `cooldown`, `journey_paused`, `entry_conditions_not_met`, ...).
+   */
+  async enroll(journeyId: string, customerId: string): Promise<EnrollOutcome> {
     this.#journey(journeyId);
-    await this.#command(customerId, 'waymark.enroll', { journey_id: journeyId });
-    return this.activeEnrollment(journeyId, customerId);
+    const eventId = await this.#command(customerId, 'waymark.enroll', { journey_id: journeyId });
+    const decisions = await this.store.listDecisions({ customerId, limit: 100 });
+    const decision = decisions.find((d) => d.kind === 'api_enroll' && d.subject === eventId);
+    const result = decision?.explanation['result'];
+    const outcome =
+      typeof result === 'object' && result !== null && !Array.isArray(result) ? result : {};
+    const enrollment = await this.activeEnrollment(journeyId, customerId);
+    if (outcome['decision'] === 'enrolled') {
+      const id = outcome['enrollment_id'];
+      const record = typeof id === 'string' ? await this.store.getEnrollment(id) : enrollment;
+      return { decision: 'enrolled', reason: null, enrollment: record ?? enrollment };
+    }
+    return {
+      decision: 'rejected',
+      reason: typeof outcome['reason'] === 'string' ? outcome['reason'] : 'unknown',
+      enrollment,
+    };
   }
 
   /** Removes a customer from a journey (`journey.exited` with the reason). */
@@ -235,7 +263,7 @@ export class Engine {
     return page.items[0] ?? null;
   }
 
-  /** Every enrollment of the customer in the journey, newest first. */
+  /** The customer's enrollments in the journey (the store's order: oldest first), at most 100. */
   async enrollmentsOf(journeyId: string, customerId: string): Promise<EnrollmentRecord[]> {
     this.#journey(journeyId);
     const page = await this.store.listEnrollments({ journeyId, customerId, limit: 100 });
@@ -360,7 +388,7 @@ export class Engine {
   }
 
   /** Commands go through the event log so they keep the customer's order; waits until processed. */
-  async #command(customerId: string, type: string, payload: JsonObject): Promise<void> {
+  async #command(customerId: string, type: string, payload: JsonObject): Promise<string> {
     const [result] = await this.store.appendEvents(
       [{ type, customerId, occurredAt: this.clock.now(), payload }],
       this.clock.now(),
@@ -393,6 +421,7 @@ export class Engine {
         details: { event_id: result.id },
       });
     }
+    return result.id;
   }
 }
 

@@ -228,7 +228,8 @@ class CustomerRun {
       case 'waymark.enroll': {
         this.#ensureCustomer(event);
         const result = this.#enroll(journeyId ?? '', { source: 'api' }, undefined);
-        this.#decision('api_enroll', journeyId, { result });
+        // Keyed by the command's event id, so the API can answer with this exact outcome.
+        this.#decision('api_enroll', event.id, { journey_id: journeyId, result });
         return;
       }
       case 'waymark.exit': {

@@ -119,27 +119,19 @@ export function journeyRoutes(ctx: ApiContext, openScratchStore: () => Promise<S
         503: 'TIMEOUT: accepted but not processed in time; check the status later',
       },
       async handle({ params, body }) {
-        const active = await engine.enroll(params.id, body.customer_id);
-        const outcome = await enrollOutcome(store, params.id, body.customer_id);
-        if (outcome.decision === 'enrolled') {
-          const enrollment =
-            (outcome.enrollmentId === null
-              ? null
-              : await store.getEnrollment(outcome.enrollmentId)) ?? active;
-          if (enrollment) return { status: 201, body: enrollmentJson(enrollment) };
+        const outcome = await engine.enroll(params.id, body.customer_id);
+        if (outcome.decision === 'enrolled' && outcome.enrollment) {
+          return { status: 201, body: enrollmentJson(outcome.enrollment) };
         }
-        const reason = outcome.decision === 'rejected' ? outcome.reason : 'unknown';
+        const reason = outcome.reason ?? 'unknown';
         throw new ApiError(
           409,
           'ENROLLMENT_REJECTED',
           `customer '${body.customer_id}' was not enrolled in '${params.id}': ${reason}`,
           {
             reason,
-            ...(outcome.decision === 'rejected' && outcome.details !== null
-              ? { details: outcome.details }
-              : {}),
-            ...(reason === 'already_enrolled' && active
-              ? { enrollment: enrollmentJson(active) }
+            ...(reason === 'already_enrolled' && outcome.enrollment
+              ? { enrollment: enrollmentJson(outcome.enrollment) }
               : {}),
           },
         );
@@ -385,35 +377,4 @@ export function journeyRoutes(ctx: ApiContext, openScratchStore: () => Promise<S
       },
     }),
   ];
-}
-
-type EnrollOutcome =
-  | { decision: 'enrolled'; enrollmentId: string | null }
-  | { decision: 'rejected'; reason: string; details: unknown }
-  | { decision: 'unknown' };
-
-/**
- * What the engine decided about an API enrollment, from the decision log: `api_enroll` carries
- * the result, `enroll_rejected` (recorded at the same instant) the details of a refusal.
- */
-async function enrollOutcome(
-  store: Store,
-  journeyId: string,
-  customerId: string,
-): Promise<EnrollOutcome> {
-  const decisions = await store.listDecisions({ customerId, limit: 50 });
-  const api = decisions.find((d) => d.kind === 'api_enroll' && d.subject === journeyId);
-  const result = api?.explanation['result'];
-  if (!api || typeof result !== 'object' || result === null || Array.isArray(result)) {
-    return { decision: 'unknown' };
-  }
-  if (result['decision'] === 'enrolled') {
-    const id = result['enrollment_id'];
-    return { decision: 'enrolled', enrollmentId: typeof id === 'string' ? id : null };
-  }
-  const reason = typeof result['reason'] === 'string' ? result['reason'] : 'unknown';
-  const rejected = decisions.find(
-    (d) => d.kind === 'enroll_rejected' && d.subject === journeyId && d.at === api.at,
-  );
-  return { decision: 'rejected', reason, details: rejected?.explanation['details'] ?? null };
 }
