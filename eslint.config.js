@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
  * - `src/core` (domain types, errors, clock) imports nothing outside itself.
  */
 const crossComponentDeepImport = {
-  regex: '^(\\.\\./)+(?!core/)[^/.][^/]*/(?!index\\.js$).+',
+  regex: '^(\\.\\./)+(?:src/)?(?!core/|src/)[^/.][^/]*/(?!index\\.js$).+',
   message: 'Import another component through its index.js, not its internals.',
 };
 
