@@ -46,8 +46,9 @@ export function problemAt(
   message: string,
   target: PositionTarget = 'value',
   severity: ConfigProblem['severity'] = 'error',
+  offset?: number,
 ): ConfigProblem {
-  const position = positionOfPath(source, localPath, target);
+  const position = positionOfPath(source, localPath, target, offset);
   return { file: source.file, ...position, path: formatPath(localPath), message, severity };
 }
 

@@ -131,5 +131,4 @@ export {
   type PanelThreshold,
   type ThresholdOperator,
 } from './threshold.js';
-export { templateSyntaxProblem } from './template-syntax.js';
 export type { ParseResult } from './parse-result.js';

@@ -180,6 +180,7 @@ export function validateConfigSources(sources: readonly ConfigSource[]): Validat
             finding.message,
             finding.target,
             finding.severity,
+            finding.offset,
           ),
     );
   }

@@ -521,10 +521,25 @@ describe('located config problems', () => {
         '          assignee: "{{customer.csm_id"',
       ),
     );
-    expect(p).toMatchObject({ line: 8, column: 21, path: 'rules[0].actions[0].params.assignee' });
-    expect(p.message).toBe(
-      "unbalanced template braces: '{{' at character 1 is not closed by '}}' in '{{customer.csm_id'",
+    // Column 22 is the '{{' itself, just inside the quote.
+    expect(p).toMatchObject({ line: 8, column: 22, path: 'rules[0].actions[0].params.assignee' });
+    expect(p.message).toBe("template: '{{' is never closed with '}}'");
+  });
+
+  it('unknown template filter, pointing at the filter', () => {
+    const p = onlyError(
+      yaml(
+        'journeys:',
+        '  - id: j',
+        '    stages:',
+        '      - id: s',
+        '        steps:',
+        "          - { type: task, title: 'Call {{ customer.name | shout }}' }",
+      ),
     );
+    // Column 59 is the 's' of 'shout'.
+    expect(p).toMatchObject({ line: 6, column: 59, path: 'journeys[0].stages[0].steps[0].title' });
+    expect(p.message).toMatch(/^template: unknown filter "shout"; use one of upper, lower/);
   });
 
   it('unknown dashboard panel type', () => {

@@ -16,6 +16,8 @@ export interface Finding {
   readonly path: ConfigPath;
   readonly message: string;
   readonly target: PositionTarget;
+  /** For a problem inside a string value (a template), where in the string. */
+  readonly offset?: number;
 }
 
 type Issue = z.core.$ZodIssue;
@@ -253,10 +255,18 @@ function collect(issue: Issue, root: unknown, base: ConfigPath, out: Finding[]):
       out.push({ path, message: `invalid name '${String(key)}': ${reasons}`, target: 'key' });
       return;
     }
+    case 'custom': {
+      const offset: unknown = issue.params?.['offset'];
+      out.push(
+        typeof offset === 'number'
+          ? { path, message: issue.message, target: 'value', offset }
+          : { path, message: issue.message, target: 'value' },
+      );
+      return;
+    }
     case 'invalid_format':
     case 'not_multiple_of':
     case 'invalid_element':
-    case 'custom':
       out.push({ path, message: issue.message, target: 'value' });
       return;
   }

@@ -1,11 +1,11 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { validateParams, validateTemplate } from '../templates/index.js';
 import { parseCron } from './cron-expression.js';
 import { DURATION_EXAMPLES, parseDuration, type Duration } from './duration.js';
 import { describeFound, type ParseResult } from './parse-result.js';
 import { parsePercentage } from './percentage.js';
 import { parseRate } from './rate.js';
-import { templateSyntaxProblem, stringsWithin } from './template-syntax.js';
 import { parseAlertCondition, parsePanelThreshold } from './threshold.js';
 import { parseTimeOfDay, parseTimeWindow } from './time-window.js';
 import { parseTimeZone, parseZoneName } from './time-zone.js';
@@ -163,20 +163,35 @@ export const instantSchema = compiledText(
   ['2026-03-01T09:00:00Z'],
 );
 
-/** Text that may contain `{{placeholders}}`; the braces must be balanced. */
+/** Where in a string a template problem is, for the loader to turn into a column. */
+export interface TextOffset {
+  /** UTF-16 code units from the start of the string value. */
+  offset: number;
+}
+
+/**
+ * Text that may contain `{{placeholders}}`, checked by the templates component (balanced braces,
+ * known filters, valid field paths), so that what loads is what renders.
+ */
 export const templateTextSchema = expectedString('text')
   .meta({ description: 'Text; may contain {{placeholders}} such as {{customer.first_name}}.' })
   .superRefine((text, ctx) => {
-    const problem = templateSyntaxProblem(text);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem} in '${text}'` });
+    for (const problem of validateTemplate(text)) {
+      const params: TextOffset = { offset: problem.offset };
+      ctx.addIssue({ code: 'custom', message: `template: ${problem.message}`, params });
+    }
   });
 
 /** Any JSON-like value; every string inside it is checked as template text. */
 export const templatedJsonSchema = z.unknown().superRefine((value, ctx) => {
-  for (const [text, path] of stringsWithin(value)) {
-    const problem = templateSyntaxProblem(text);
-    if (problem !== undefined)
-      ctx.addIssue({ code: 'custom', message: `${problem} in '${text}'`, path });
+  for (const problem of validateParams(value)) {
+    const params: TextOffset = { offset: problem.offset };
+    ctx.addIssue({
+      code: 'custom',
+      message: `template: ${problem.message}`,
+      path: [...(problem.path ?? [])],
+      params,
+    });
   }
 });
 

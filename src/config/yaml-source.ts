@@ -24,6 +24,8 @@ import {
 /** One YAML document of a config file (a file may hold several, separated by `---`). */
 export interface SourceDocument {
   readonly file: string;
+  /** The whole file's text (shared by its documents). */
+  readonly text: string;
   readonly document: Document.Parsed;
   readonly lineCounter: LineCounter;
   /** The document as plain data (aliases resolved). */
@@ -126,7 +128,7 @@ export function readYamlSource(
       );
       continue;
     }
-    documents.push({ file, document, lineCounter, data });
+    documents.push({ file, text, document, lineCounter, data });
   }
   return { documents, problems };
 }
@@ -173,22 +175,29 @@ function duplicateKeys(
 
 /**
  * The position of `path` in the document: the key or the value it names, or, when the path goes
- * further than the document does (a missing field), the nearest node that exists.
+ * further than the document does (a missing field), the nearest node that exists. With `offset`
+ * (a problem inside a string value), the column moves to that character when the string is
+ * written on one line without escapes, so that the column points at the character itself.
  */
 export function positionOfPath(
   source: SourceDocument,
   path: ConfigPath,
   target: PositionTarget,
+  offset?: number,
 ): SourcePosition {
   const { document, lineCounter } = source;
   let node: unknown = document.contents;
   let position = rangeStart(node) ?? 0;
+  let reached = true;
   for (const [index, segment] of path.entries()) {
     if (isAlias(node)) node = node.resolve(document);
     const last = index === path.length - 1;
     if (isMap(node)) {
       const pair = node.items.find((p) => keyText(p.key) === String(segment));
-      if (!pair) break;
+      if (!pair) {
+        reached = false;
+        break;
+      }
       const keyStart = rangeStart(pair.key);
       if (last && target === 'key' && keyStart !== undefined)
         return positionAt(lineCounter, keyStart);
@@ -198,6 +207,7 @@ export function positionOfPath(
       const emptyValue = valueRange !== undefined && valueRange[0] === valueRange[1];
       if (valueStart === undefined || emptyValue) {
         if (keyStart !== undefined) position = keyStart;
+        reached = false;
         break;
       }
       position = valueStart;
@@ -205,14 +215,41 @@ export function positionOfPath(
     } else if (isSeq(node) && typeof segment === 'number') {
       const item: unknown = node.items[segment];
       const start = rangeStart(item);
-      if (start === undefined) break;
+      if (start === undefined) {
+        reached = false;
+        break;
+      }
       position = start;
       node = item;
     } else {
+      reached = false;
       break;
     }
   }
+  if (offset !== undefined && reached && isScalar(node) && typeof node.value === 'string') {
+    position += offsetInSource(source.text, node.range ?? undefined, node.type, node.value, offset);
+  }
   return positionAt(lineCounter, position);
+}
+
+// How far into the written scalar the value's character `offset` is: the same for a plain scalar,
+// one more for a quoted one; 0 (the scalar's start) when escapes or line folding make the written
+// form differ from the value.
+function offsetInSource(
+  text: string,
+  range: readonly number[] | undefined,
+  type: string | undefined,
+  value: string,
+  offset: number,
+): number {
+  if (range === undefined || value.includes('\n')) return 0;
+  const [start = 0, end = 0] = range;
+  const written = text.slice(start, end);
+  if (type === 'PLAIN' && written === value) return offset;
+  if ((type === 'QUOTE_DOUBLE' || type === 'QUOTE_SINGLE') && written.slice(1, -1) === value) {
+    return offset + 1;
+  }
+  return 0;
 }
 
 function rangeStart(node: unknown): number | undefined {
