@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { compileConditions, type ConditionGroup } from '../conditions/index.js';
 import type { JourneyDefinition as ConfigJourney, WaymarkConfig } from '../config/index.js';
 import { WaymarkError } from '../core/index.js';
@@ -13,7 +14,7 @@ import {
   type RuleDefinition,
   type RuleSchedule,
 } from '../rules/index.js';
-import type { RuntimeJourney, RuntimeProject, RuntimeTrigger } from './project.js';
+import type { BatchTrigger, RuntimeJourney, RuntimeProject, RuntimeTrigger } from './project.js';
 
 /** A journey as stored: its id, the version numbers in use and their definitions. */
 export interface StoredJourneyVersions {
@@ -72,6 +73,7 @@ export function compileProject(
   const namedActions = config.actions as unknown as Record<string, readonly RuleActionDefinition[]>;
   const eventTriggers = new Map<string, RuntimeTrigger[]>();
   const conditionTriggers: RuntimeTrigger[] = [];
+  const batchTriggers = new Map<string, BatchTrigger>();
   for (const trigger of config.triggers) {
     if (!trigger.enabled) continue;
     const actionDefs = triggerActions(trigger.action, namedActions);
@@ -89,6 +91,22 @@ export function compileProject(
       eventTriggers.set(trigger.event, list);
     } else if (trigger.kind === 'condition' && trigger.evaluation === 'real_time') {
       conditionTriggers.push({ name: trigger.name, kind: 'condition', matches, actions });
+    } else if (trigger.kind === 'condition' && trigger.frequency !== undefined) {
+      const frequency = trigger.frequency;
+      const cron =
+        frequency.kind === 'cron'
+          ? new Cron(frequency.cron.text, { timezone: config.defaults.timezone, paused: true })
+          : null;
+      batchTriggers.set(trigger.name, {
+        name: trigger.name,
+        kind: 'condition',
+        matches,
+        actions,
+        nextRun: (after) =>
+          frequency.kind === 'interval'
+            ? after + frequency.every.ms
+            : (cron?.nextRun(new Date(after))?.getTime() ?? null),
+      });
     }
     // Schedule, prediction and batch condition triggers run from the scheduler, not per event.
   }
@@ -115,6 +133,7 @@ export function compileProject(
     journeys: runtimeJourneys,
     eventTriggers,
     conditionTriggers,
+    batchTriggers,
     customerRules: compileRuleSet(customerRules),
     journeyRules: compileRuleSet(journeyRules),
     entryEvents,

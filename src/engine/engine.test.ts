@@ -173,6 +173,51 @@ describe('the example project in simulated time', () => {
   });
 });
 
+describe('batch condition triggers', () => {
+  const config = loadConfigFromString(
+    `
+triggers:
+  - name: Dormant
+    conditions:
+      - { field: days_since_login, operator: gt, value: 30 }
+    logic: AND
+    evaluation: batch
+    frequency: 1 day
+    action: create_task
+`,
+    'batch.yaml',
+  );
+
+  it('fires once per false→true edge on its frequency, not on every run or update', async () => {
+    const result = await simulate({
+      config,
+      openStore: memoryStore,
+      customers: [
+        { id: 'sleepy', attributes: { days_since_login: 40 } },
+        { id: 'active', attributes: { days_since_login: 2 } },
+      ],
+      events: [
+        // Still dormant the next day: no second task.
+        event('customer.updated', 'sleepy', T0 + DAY + 1000, { changes: { days_since_login: 41 } }),
+        // Logs in (false), then goes dormant again: fires again at the next daily run.
+        event('customer.updated', 'sleepy', T0 + 2 * DAY + 1000, {
+          changes: { days_since_login: 0 },
+        }),
+        event('customer.updated', 'sleepy', T0 + 3 * DAY + 1000, {
+          changes: { days_since_login: 35 },
+        }),
+      ],
+      start: T0,
+      until: T0 + 5 * DAY,
+    });
+    const tasks = result.journeyEvents.filter((e) => e.type === 'task.created');
+    expect(tasks.map((t) => [t.customerId, (t.timestamp - T0) / DAY])).toEqual([
+      ['sleepy', 0],
+      ['sleepy', 4],
+    ]);
+  });
+});
+
 describe('journey test runs', () => {
   it('returns the path and the messages without sending anything', async () => {
     const result = await simulateJourney({

@@ -87,6 +87,8 @@ export class Engine {
   #config: LoadedConfig;
   #project: RuntimeProject;
   #started = false;
+  /** Next due instant of each batch trigger, by name. */
+  readonly #batchNext = new Map<string, number>();
 
   private constructor(
     options: EngineOptions,
@@ -118,7 +120,63 @@ export class Engine {
       dispatcher: this.dispatcher,
       log: this.log,
       options: options.worker ?? {},
+      beforePass: async (now) => {
+        await this.runDueBatchTriggers(now);
+      },
     });
+    for (const trigger of project.batchTriggers.values()) {
+      // Evaluated once at start-up (what a restart missed is caught up once, not replayed).
+      this.#batchNext.set(trigger.name, this.clock.now());
+    }
+  }
+
+  /** When the next batch trigger is due, or null: simulation jumps there like to a timer. */
+  nextBatchTriggerAt(): number | null {
+    let next: number | null = null;
+    for (const at of this.#batchNext.values()) if (next === null || at < next) next = at;
+    return next;
+  }
+
+  /**
+   * Runs every batch condition trigger that is due: pages through all customers, and for each one
+   * whose conditions hold appends a `waymark.batch_trigger` command to its event log. The command is
+   * applied in the customer's own order, where the conditions are checked again and the trigger
+   * fires on the false→true edge.
+   */
+  async runDueBatchTriggers(now: number): Promise<number> {
+    let queued = 0;
+    for (const [name, due] of this.#batchNext) {
+      if (due > now) continue;
+      const trigger = this.#project.batchTriggers.get(name);
+      if (!trigger) {
+        this.#batchNext.delete(name);
+        continue;
+      }
+      let cursor: string | undefined;
+      for (;;) {
+        const page = await this.store.listCustomers({ limit: 1000, cursor });
+        const commands: NewEvent[] = [];
+        for (const customer of page.items) {
+          const context = { customer: { ...customer.attributes, id: customer.id } };
+          if (trigger.matches === null || trigger.matches(context)) {
+            commands.push({
+              type: 'waymark.batch_trigger',
+              customerId: customer.id,
+              occurredAt: now,
+              payload: { trigger: name },
+            });
+          }
+        }
+        if (commands.length > 0) await this.store.appendEvents(commands, now);
+        queued += commands.length;
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      const next = trigger.nextRun(now);
+      if (next === null) this.#batchNext.delete(name);
+      else this.#batchNext.set(name, next);
+    }
+    return queued;
   }
 
   /**

@@ -203,7 +203,10 @@ class CustomerRun {
     }
     const context = this.#context(event);
     this.#fireEventTriggers(event, context);
-    if (profileChanged) this.#fireConditionTriggers(event);
+    if (profileChanged) {
+      this.#fireConditionTriggers(event);
+      this.#resetBatchTriggers();
+    }
     this.#enrollByEntryEvent(event, journeyEvent);
     this.#runRules(event);
   }
@@ -244,6 +247,26 @@ class CustomerRun {
         for (const e of this.#activeEnrollments()) {
           if (e.journeyId === journeyId) this.#advance(e, { kind: 'advance_stage', stage });
         }
+        return;
+      }
+      case 'waymark.batch_trigger': {
+        // The batch run evaluated the trigger over every customer; here, in this customer's order,
+        // the result is applied: fire on false → true, remember the value either way.
+        const trigger = this.#project.batchTriggers.get(
+          stringField(event.payload, 'trigger') ?? '',
+        );
+        if (!trigger || this.#customer === null) return;
+        const started = this.#elapsed();
+        const context = this.#context(null);
+        const value = trigger.matches === null || trigger.matches(context);
+        const previous = this.#triggerStates[trigger.name] ?? false;
+        if (value !== previous) {
+          this.#triggerStates[trigger.name] = value;
+          this.#changedTriggerStates.add(trigger.name);
+        }
+        const fired = value && !previous;
+        this.#recordTrigger(trigger, event, fired, started);
+        if (fired) this.#runTriggerActions(trigger, context, event);
         return;
       }
       case 'waymark.migrate': {
@@ -376,6 +399,21 @@ class CustomerRun {
       }
       this.#recordTrigger(trigger, event, fired, started);
       if (fired) this.#runTriggerActions(trigger, context, event);
+    }
+  }
+
+  /**
+   * Batch triggers fire only from their batch run, but a profile change that makes one false is
+   * remembered now, so the next batch run that finds it true again fires it (the false→true edge).
+   */
+  #resetBatchTriggers(): void {
+    if (this.#project.batchTriggers.size === 0) return;
+    const context = this.#context(null);
+    for (const trigger of this.#project.batchTriggers.values()) {
+      if (this.#triggerStates[trigger.name] !== true) continue;
+      if (trigger.matches === null || trigger.matches(context)) continue;
+      this.#triggerStates[trigger.name] = false;
+      this.#changedTriggerStates.add(trigger.name);
     }
   }
 

@@ -18,6 +18,11 @@ export interface RuntimeProject {
   readonly eventTriggers: ReadonlyMap<string, readonly RuntimeTrigger[]>;
   /** Real-time condition triggers, evaluated on every profile change (fire on false→true). */
   readonly conditionTriggers: readonly RuntimeTrigger[];
+  /**
+   * Batch condition triggers (`evaluation: batch`), by name: evaluated over every customer on their
+   * `frequency`, each customer's result then applied in that customer's order (fire on false→true).
+   */
+  readonly batchTriggers: ReadonlyMap<string, BatchTrigger>;
   /** Rules that do not read `journey.*`: evaluated once per event. */
   readonly customerRules: RuleSet;
   /** Rules that read `journey.*`: evaluated once per event for each active enrollment. */
@@ -42,6 +47,12 @@ export interface RuntimeTrigger {
   readonly matches: CompiledConditions | null;
   /** What firing does. */
   readonly actions: readonly TriggerAction[];
+}
+
+/** A batch condition trigger and when it runs. */
+export interface BatchTrigger extends RuntimeTrigger {
+  /** The next instant strictly after `after` at which the trigger is evaluated. */
+  nextRun(after: number): number | null;
 }
 
 /** An action with its params compiled; renders per customer at `now` (the rules engine's `CompiledAction`). */

@@ -101,7 +101,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     for (let jump = 0; jump < MAX_JUMPS; jump++) {
       const nextEvent = events[next]?.occurredAt ?? Infinity;
       const nextTimer = (await store.nextTimerDueAt()) ?? Infinity;
-      const due = Math.max(Math.min(nextEvent, nextTimer), clock.now());
+      const nextBatch = engine.nextBatchTriggerAt() ?? Infinity;
+      const due = Math.max(Math.min(nextEvent, nextTimer, nextBatch), clock.now());
       if (due > options.until || due === Infinity) break;
       clock.set(due);
       const batch: NewEvent[] = [];

@@ -38,6 +38,7 @@ export class Worker {
   readonly #dispatcher: OutboxDispatcher;
   readonly #log: Logger;
   readonly #options: Required<WorkerOptions>;
+  readonly #beforePass: (now: Instant) => Promise<void>;
   #state: State = 'idle';
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
@@ -50,7 +51,10 @@ export class Worker {
     dispatcher: OutboxDispatcher;
     log: Logger;
     options?: WorkerOptions;
+    /** Runs at the start of every pass (scheduled work such as batch triggers). */
+    beforePass?: (now: Instant) => Promise<void>;
   }) {
+    this.#beforePass = deps.beforePass ?? (() => Promise.resolve());
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#process = deps.process;
@@ -69,6 +73,7 @@ export class Worker {
   /** One claim → process → commit, then one outbox drain. */
   async runOnce(): Promise<PassResult> {
     const now = this.#clock.now();
+    await this.#beforePass(now);
     const batch = await this.#store.claimWork({
       now,
       maxEvents: this.#options.maxEvents,
