@@ -72,6 +72,32 @@ describe('parseEventInput', () => {
     ).toBe('b');
   });
 
+  it('refuses payloads nested deeper than 64 levels, located, without overflowing the stack', () => {
+    let nested: unknown = 1;
+    for (let i = 0; i < 100_000; i++) nested = { n: nested };
+    const r = parseEventInput(
+      { type: 'a', customer_id: 'c', properties: nested },
+      NOW,
+      'events[0]',
+    );
+    expect(r.event).toBeNull();
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]?.path).toMatch(/^events\[0\]\.properties(\.n)+$/);
+    expect(r.problems[0]?.message).toBe('nested deeper than 64 levels');
+    let ok: unknown = 1;
+    for (let i = 0; i < 60; i++) ok = { n: ok };
+    expect(
+      parseEventInput({ type: 'a', customer_id: 'c', properties: ok }, NOW).event,
+    ).not.toBeNull();
+  });
+
+  it('refuses NUL characters in identifiers', () => {
+    const r = parseEventInput({ type: 'a', customer_id: 'c\u0000d' }, NOW);
+    expect(r.problems).toEqual([
+      { path: 'customer_id', message: 'must not contain the NUL character' },
+    ]);
+  });
+
   it('never throws on arbitrary JSON', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {

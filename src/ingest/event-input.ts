@@ -6,6 +6,9 @@ export const MAX_EVENTS_PER_BATCH = 1000;
 /** Longest accepted `customer_id`, `type`, `id` or `idempotency_key`, in UTF-16 code units. */
 export const MAX_IDENTIFIER_LENGTH = 256;
 
+/** Deepest nesting accepted inside an event (objects and arrays); deeper payloads are refused. */
+export const MAX_PAYLOAD_DEPTH = 64;
+
 /** One problem with one incoming event, located by JSON path (`events[3].customer_id`). */
 export interface EventProblem {
   path: string;
@@ -72,6 +75,14 @@ export function parseEventInput(
     if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) {
       problems.push({ path: at(objectField), message: `expected an object, got ${describe(v)}` });
     }
+  }
+
+  const deep = firstTooDeep(input, MAX_PAYLOAD_DEPTH);
+  if (deep !== null) {
+    problems.push({
+      path: deep === '' ? path || '$' : at(deep),
+      message: `nested deeper than ${MAX_PAYLOAD_DEPTH} levels`,
+    });
   }
 
   if (problems.length > 0 || type === undefined || customerId === undefined) {
@@ -164,11 +175,36 @@ function identifier(
     problems.push({ path, message: 'must not be empty' });
     return undefined;
   }
+  if (value.includes('\u0000')) {
+    problems.push({ path, message: 'must not contain the NUL character' });
+    return undefined;
+  }
   if (value.length > MAX_IDENTIFIER_LENGTH) {
     problems.push({ path, message: `must be at most ${MAX_IDENTIFIER_LENGTH} characters` });
     return undefined;
   }
   return value;
+}
+
+/**
+ * The path of the first object or array nested deeper than `maxDepth` below `value`, or null.
+ * Iterative, so a hostile 100,000-level payload cannot overflow the stack while being checked.
+ */
+function firstTooDeep(value: unknown, maxDepth: number): string | null {
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: '' }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (typeof item.value !== 'object' || item.value === null) continue;
+    if (item.depth > maxDepth) return item.path;
+    for (const [key, child] of Object.entries(item.value)) {
+      const path = Array.isArray(item.value)
+        ? `${item.path}[${key}]`
+        : item.path === ''
+          ? key
+          : `${item.path}.${key}`;
+      stack.push({ value: child, depth: item.depth + 1, path });
+    }
+  }
+  return null;
 }
 
 /** ISO-8601 date-time (with or without zone; without means UTC) or epoch ms; null when neither. */

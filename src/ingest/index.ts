@@ -5,6 +5,7 @@ export {
   BatchTooLargeError,
   MAX_EVENTS_PER_BATCH,
   MAX_IDENTIFIER_LENGTH,
+  MAX_PAYLOAD_DEPTH,
 } from './event-input.js';
 export type { EventProblem } from './event-input.js';
 export { parseCsv, inferColumnType, convertCell } from './csv.js';
