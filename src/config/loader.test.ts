@@ -312,6 +312,19 @@ describe('robustness', () => {
     );
   });
 
+  it('an alias that contains itself is a located error, not a stack overflow', () => {
+    const result = validateConfigSources([
+      {
+        file: 'x.yaml',
+        text: 'actions:\n  a: &loop [{type: send_webhook, params: {url: "https://x", body: [*loop]}}]\n',
+      },
+    ]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ file: 'x.yaml', line: 2, column: 68, severity: 'error' }),
+    ]);
+    expect(result.problems[0]?.message).toMatch(/alias refers to a node that contains it/);
+  });
+
   it('merge keys (<<) are honoured', () => {
     const { config } = loadConfigFromString(
       'channels:\n  email: &base {provider: sendgrid, opt_out_check: true}\n  sms:\n    <<: *base\n    provider: twilio\n',

@@ -116,6 +116,18 @@ export function readYamlSource(
       );
     }
     problems.push(...duplicateKeys(file, document, lineCounter));
+    const cycle = aliasCycle(document);
+    if (cycle !== undefined) {
+      problems.push(
+        problem(
+          file,
+          positionAt(lineCounter, cycle),
+          [],
+          'YAML error: this alias refers to a node that contains it, which would make the config infinitely deep',
+        ),
+      );
+      continue;
+    }
     let data: unknown;
     try {
       data = document.toJS({ maxAliasCount: 1000 });
@@ -171,6 +183,28 @@ function duplicateKeys(
   };
   visit(document.contents, []);
   return found;
+}
+
+/** The offset of an alias that points at one of its own ancestors, if any. */
+function aliasCycle(document: Document.Parsed): number | undefined {
+  const ancestors = new Set<unknown>();
+  const visit = (node: unknown): number | undefined => {
+    if (isAlias(node)) {
+      return ancestors.has(node.resolve(document)) ? rangeStart(node) : undefined;
+    }
+    if (!isMap(node) && !isSeq(node)) return undefined;
+    ancestors.add(node);
+    const children: unknown[] = isMap(node)
+      ? node.items.flatMap((pair) => [pair.key, pair.value])
+      : node.items;
+    for (const child of children) {
+      const found = visit(child);
+      if (found !== undefined) return found;
+    }
+    ancestors.delete(node);
+    return undefined;
+  };
+  return visit(document.contents);
 }
 
 /**
