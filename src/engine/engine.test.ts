@@ -218,6 +218,32 @@ triggers:
   });
 });
 
+describe('journey definitions', () => {
+  it('describeJourney gives the written form, which putJourney accepts back unchanged', async () => {
+    const engine = await Engine.open({
+      config: await exampleConfig(),
+      store: await openStore({ file: ':memory:' }),
+      clock: new VirtualClock(T0),
+    });
+    for (const id of engine.journeyIds()) {
+      const described = engine.describeJourney(id);
+      expect(JSON.stringify(described.definition)).not.toContain('"ms":');
+      expect(await engine.putJourney(id, described.definition)).toEqual({
+        version: described.version,
+        created: false,
+      });
+    }
+    const renewal = engine.describeJourney('renewal').definition as unknown as Record<
+      string,
+      unknown
+    >;
+    expect(JSON.stringify(renewal)).toContain('"offset":"-30 days"');
+    const changed = { ...renewal, name: 'Renewal (v2)' };
+    expect(await engine.putJourney('renewal', changed)).toEqual({ version: 2, created: true });
+    await engine.close();
+  });
+});
+
 describe('journey test runs', () => {
   it('returns the path and the messages without sending anything', async () => {
     const result = await simulateJourney({

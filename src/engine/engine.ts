@@ -342,7 +342,10 @@ export class Engine {
     await this.#recompile();
   }
 
-  /** A journey's current definition, version and status. */
+  /**
+   * A journey's current definition (in the form it is written: `2 days`, not the parsed duration,
+   * so it can be edited and sent back with `putJourney`), version and status.
+   */
   describeJourney(journeyId: string): {
     id: string;
     version: number;
@@ -354,7 +357,7 @@ export class Engine {
       id: journeyId,
       version: journey.current.version,
       paused: journey.paused,
-      definition: journey.current.definition as unknown as ConfigJourney,
+      definition: toSourceForm(journey.current.definition) as ConfigJourney,
     };
   }
 
@@ -481,6 +484,49 @@ export class Engine {
     }
     return result.id;
   }
+}
+
+/** Fields of the parsed forms of config values (durations, times of day, instants, rates, windows). */
+const PARSED_FIELDS = new Set([
+  'text',
+  'amount',
+  'unit',
+  'ms',
+  'calendar',
+  'minute',
+  'epochMs',
+  'count',
+  'perMs',
+  'startMinute',
+  'endMinute',
+  'wrapsMidnight',
+  'hasSeconds',
+]);
+
+/**
+ * Turns a loaded definition back into its written form: every parsed value (an object carrying the
+ * `text` it was parsed from, and nothing but parsed fields) becomes that text again.
+ */
+function toSourceForm(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toSourceForm);
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (
+    typeof record['text'] === 'string' &&
+    keys.length > 1 &&
+    keys.every((k) => PARSED_FIELDS.has(k))
+  ) {
+    return record['text'];
+  }
+  return Object.fromEntries(
+    keys.map((k) => {
+      const v = record[k];
+      // `holdout` is the one percentage in a journey: loaded as a fraction, written as '10%'.
+      if (k === 'holdout' && typeof v === 'number') return [k, `${Math.round(v * 1e6) / 1e4}%`];
+      return [k, toSourceForm(v)];
+    }),
+  );
 }
 
 /** Measures trigger processing time; real time on purpose (it measures the engine, not the journey). */
