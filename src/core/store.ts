@@ -95,6 +95,29 @@ export interface WorkResult {
   alerts: AlertRecord[];
 }
 
+/** A result that writes nothing yet; the processor and tests fill it in. */
+export function emptyWorkResult(): WorkResult {
+  return {
+    processedEventSeqs: [],
+    failedEvents: [],
+    firedTimerIds: [],
+    customerUpserts: [],
+    customerDeletes: [],
+    enrollmentUpserts: [],
+    timersToAdd: [],
+    timerIdsToCancel: [],
+    messages: [],
+    journeyEvents: [],
+    outbox: [],
+    triggerExecutions: [],
+    triggerStates: [],
+    ruleFires: [],
+    decisions: [],
+    tasks: [],
+    alerts: [],
+  };
+}
+
 /** Pagination: results after `cursor` (an opaque string returned by the previous page). */
 export interface Page {
   limit: number;

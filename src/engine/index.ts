@@ -2,7 +2,7 @@ export { Engine } from './engine.js';
 export type { EngineOptions, EnrollOutcome, JourneyMetrics } from './engine.js';
 export { compileProject } from './compile-project.js';
 export type { StoredJourneyVersions } from './compile-project.js';
-export { processBatch, emptyWorkResult, COMMAND_EVENT_PREFIX } from './processor.js';
+export { processBatch, COMMAND_EVENT_PREFIX } from './processor.js';
 export type { RuntimeProject, RuntimeJourney, RuntimeTrigger, TriggerAction } from './project.js';
 export { Worker } from './worker.js';
 export type { WorkerOptions, PassResult, BatchProcessor } from './worker.js';

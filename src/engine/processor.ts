@@ -17,6 +17,7 @@
  * (a poison event is recorded, never retried forever) and the customer's later inputs go on.
  */
 import {
+  emptyWorkResult,
   assertNever,
   type AlertRecord,
   type CustomerRecord,
@@ -47,29 +48,6 @@ import type { RuntimeProject, RuntimeTrigger } from './project.js';
 
 /** Event types the engine itself writes to the event log (API commands); clients may not post them. */
 export const COMMAND_EVENT_PREFIX = 'waymark.';
-
-/** A fresh, empty result. */
-export function emptyWorkResult(): WorkResult {
-  return {
-    processedEventSeqs: [],
-    failedEvents: [],
-    firedTimerIds: [],
-    customerUpserts: [],
-    customerDeletes: [],
-    enrollmentUpserts: [],
-    timersToAdd: [],
-    timerIdsToCancel: [],
-    messages: [],
-    journeyEvents: [],
-    outbox: [],
-    triggerExecutions: [],
-    triggerStates: [],
-    ruleFires: [],
-    decisions: [],
-    tasks: [],
-    alerts: [],
-  };
-}
 
 /** Processes a whole batch; see the module comment. */
 export function processBatch(

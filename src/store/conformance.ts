@@ -30,6 +30,7 @@ import type {
   WorkBatch,
   WorkResult,
 } from './contract.js';
+import { emptyWorkResult } from './contract.js';
 
 /** Options of the suite. */
 export interface ConformanceOptions<S extends Store> {
@@ -48,29 +49,6 @@ const LEASE_MS = 30_000;
 /** An id built to break naive SQL string building, and one to break naive encodings. */
 const HOSTILE_ID = `o'brien"); DROP TABLE customers;--`;
 const UNICODE_ID = 'ünïcødé-客户-🚀-עברית';
-
-/** An empty result: what a batch writes when it only marks its events processed. */
-export function emptyWorkResult(): WorkResult {
-  return {
-    processedEventSeqs: [],
-    failedEvents: [],
-    firedTimerIds: [],
-    customerUpserts: [],
-    customerDeletes: [],
-    enrollmentUpserts: [],
-    timersToAdd: [],
-    timerIdsToCancel: [],
-    messages: [],
-    journeyEvents: [],
-    outbox: [],
-    triggerExecutions: [],
-    triggerStates: [],
-    ruleFires: [],
-    decisions: [],
-    tasks: [],
-    alerts: [],
-  };
-}
 
 function newEvent(customerId: string, overrides: Partial<NewEvent> = {}): NewEvent {
   return { type: 'feature.used', customerId, occurredAt: T0, payload: {}, ...overrides };

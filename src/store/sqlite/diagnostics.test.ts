@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { emptyWorkResult } from '../conformance.js';
+import { emptyWorkResult } from '../contract.js';
 import type { EnrollmentRecord, MessageRecord } from '../contract.js';
 import { runDiagnostics } from './diagnostics.js';
 import { openSqliteStore } from './sqlite-store.js';
