@@ -1,0 +1,253 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../src/api/index.js';
+import { loadConfigFromString } from '../src/config/index.js';
+import { VirtualClock, type JourneyEventRecord } from '../src/core/index.js';
+import { Engine, simulate } from '../src/engine/index.js';
+import { openStore } from '../src/store/index.js';
+
+/**
+ * Every step type, exits mid-wait, re-entry, goals and versioning, end to end: through the HTTP
+ * API on a real store, and through simulation.
+ */
+const CONFIG = `
+channels:
+  email: { provider: smtp }
+  in_app: { provider: internal }
+webhooks:
+  - name: crm
+    url: "http://127.0.0.1:9/hook"
+    events: ["journey.completed"]
+journeys:
+  - id: tour
+    entry: { event: signed_up, re_entry: cooldown, cooldown: 10 days }
+    exit: { events: [account.closed] }
+    goals:
+      - { name: converted, event: plan.upgraded, window: 20 days }
+    stages:
+      - id: start
+        steps:
+          - { id: hello, type: send, channel: in_app, content: { title: "Hi", body: "Hi {{customer.first_name}}" } }
+          - { id: mark, type: update_customer, set: { toured: true } }
+          - id: pick
+            type: branch
+            branches:
+              - { name: vip, conditions: { logic: AND, conditions: [{ field: plan, operator: eq, value: enterprise }] }, next: vip }
+          - id: ab
+            type: split
+            variants: [{ name: a, weight: 1 }, { name: b, weight: 1 }]
+          - { id: pause, type: wait, duration: 2 days }
+          - id: listen
+            type: wait_for_event
+            events:
+              - { event: feature.used, next: engaged }
+              - { event: support.ticket_opened, next: exit }
+            timeout: 3 days
+            on_timeout: { next: nudge }
+      - id: vip
+        steps:
+          - { id: vip_task, type: task, title: "Call {{customer.first_name}}", assignee: "{{customer.csm_id}}", due: 1 day }
+          - { id: vip_alert, type: alert, severity: high, message: "VIP {{customer.id}} signed up" }
+          - { id: vip_done, type: goto, stage: engaged }
+      - id: nudge
+        steps:
+          - { id: nudge_mail, type: send, channel: email, content: { subject: "Need help?", body: "Reply." } }
+          - { id: bye, type: exit, reason: no engagement }
+      - id: engaged
+        steps:
+          - { id: hook, type: webhook, url: "http://127.0.0.1:9/engaged", body: { id: "{{customer.id}}" } }
+          - { id: thanks, type: send, channel: email, content: { subject: "Thanks", body: "Glad you like it." } }
+`;
+
+const T0 = Date.parse('2026-03-02T12:00:00Z');
+const DAY = 86_400_000;
+
+function steps(events: JourneyEventRecord[], customerId: string): string[] {
+  return events
+    .filter((e) => e.customerId === customerId)
+    .map((e) =>
+      e.type === 'step.completed'
+        ? `step:${String(e.data['step_id'])}`
+        : e.type === 'journey.stage_changed'
+          ? `stage:${String(e.data['to'])}`
+          : e.type,
+    );
+}
+
+describe('every step type in simulated time', () => {
+  const ev = (
+    type: string,
+    customerId: string,
+    at: number,
+    extra: Record<string, unknown> = {},
+  ) => ({
+    type,
+    customerId,
+    occurredAt: at,
+    payload: extra as Record<string, never>,
+  });
+
+  it('runs send, update_customer, branch, split, wait, wait_for_event (timeout path), exit', async () => {
+    const result = await simulate({
+      config: loadConfigFromString(CONFIG, 'tour.yaml'),
+      openStore: () => openStore({ file: ':memory:' }),
+      customers: [{ id: 'ann', attributes: { first_name: 'Ann', plan: 'team' } }],
+      events: [ev('signed_up', 'ann', T0)],
+      until: T0 + 30 * DAY,
+    });
+    const path = steps(result.journeyEvents, 'ann').filter((s) => s !== 'message.sent');
+    expect(path).toEqual([
+      'journey.enrolled',
+      'step:hello',
+      'step:mark',
+      'step:pick',
+      'step:ab',
+      'step:pause',
+      'step:listen',
+      'stage:nudge',
+      'step:nudge_mail',
+      'step:bye',
+      'journey.exited',
+    ]);
+    expect(result.messages.map((m) => m.content['body'])).toEqual(['Hi Ann', 'Reply.']);
+  });
+
+  it('runs task, alert, goto and webhook on the VIP branch', async () => {
+    const result = await simulate({
+      config: loadConfigFromString(CONFIG, 'tour.yaml'),
+      openStore: () => openStore({ file: ':memory:' }),
+      customers: [
+        { id: 'vip', attributes: { first_name: 'Vi', plan: 'enterprise', csm_id: 'csm-2' } },
+      ],
+      events: [ev('signed_up', 'vip', T0)],
+      until: T0 + 30 * DAY,
+    });
+    const path = steps(result.journeyEvents, 'vip');
+    expect(path).toContain('task.created');
+    expect(path).toContain('alert.created');
+    expect(path).toContain('stage:engaged');
+    expect(path).toContain('step:hook');
+    expect(path).toContain('journey.completed');
+  });
+
+  it('exits mid-wait on an exit event and never fires the cancelled timer', async () => {
+    const result = await simulate({
+      config: loadConfigFromString(CONFIG, 'tour.yaml'),
+      openStore: () => openStore({ file: ':memory:' }),
+      customers: [{ id: 'cy', attributes: { plan: 'team' } }],
+      events: [ev('signed_up', 'cy', T0), ev('account.closed', 'cy', T0 + DAY)],
+      until: T0 + 30 * DAY,
+    });
+    const path = steps(result.journeyEvents, 'cy');
+    expect(path.at(-1)).toBe('journey.exited');
+    expect(path).not.toContain('step:pause');
+    const exited = result.journeyEvents.find((e) => e.type === 'journey.exited');
+    expect(exited?.timestamp).toBe(T0 + DAY);
+  });
+
+  it('takes the event path of a wait_for_event before its timeout; reaches a goal in its window', async () => {
+    const result = await simulate({
+      config: loadConfigFromString(CONFIG, 'tour.yaml'),
+      openStore: () => openStore({ file: ':memory:' }),
+      customers: [{ id: 'dee', attributes: { plan: 'team' } }],
+      events: [
+        ev('signed_up', 'dee', T0),
+        ev('plan.upgraded', 'dee', T0 + DAY),
+        ev('feature.used', 'dee', T0 + 3 * DAY),
+      ],
+      until: T0 + 30 * DAY,
+    });
+    const goal = result.journeyEvents.find((e) => e.type === 'journey.goal_reached');
+    expect(goal?.timestamp).toBe(T0 + DAY);
+    expect(steps(result.journeyEvents, 'dee')).toContain('stage:engaged');
+    expect(steps(result.journeyEvents, 'dee')).not.toContain('stage:nudge');
+  });
+
+  it('honours the re-entry cooldown', async () => {
+    const result = await simulate({
+      config: loadConfigFromString(CONFIG, 'tour.yaml'),
+      openStore: () => openStore({ file: ':memory:' }),
+      customers: [{ id: 'eve', attributes: { plan: 'team' } }],
+      events: [
+        ev('signed_up', 'eve', T0),
+        ev('support.ticket_opened', 'eve', T0 + 3 * DAY), // exits at day 3
+        ev('signed_up', 'eve', T0 + 5 * DAY), // within the 10-day cooldown: refused
+        ev('signed_up', 'eve', T0 + 14 * DAY), // after it: enrolled again
+      ],
+      until: T0 + 15 * DAY,
+    });
+    const enrolled = result.journeyEvents.filter(
+      (e) => e.customerId === 'eve' && e.type === 'journey.enrolled',
+    );
+    expect(enrolled.map((e) => (e.timestamp - T0) / DAY)).toEqual([0, 14]);
+  });
+});
+
+describe('through the HTTP API', () => {
+  let app: FastifyInstance;
+  let engine: Engine;
+  const clock = new VirtualClock(T0);
+
+  beforeAll(async () => {
+    engine = await Engine.open({
+      config: loadConfigFromString(CONFIG, 'tour.yaml'),
+      store: await openStore({ file: ':memory:' }),
+      clock,
+      callWebhook: () => Promise.resolve(),
+    });
+    app = buildApi(engine);
+  });
+  afterAll(async () => {
+    await app.close();
+    await engine.close();
+  });
+
+  const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url, payload: payload as object, headers });
+
+  it('enrolls through events, reports idempotent re-posts, exits mid-wait, and versions the journey', async () => {
+    const signup = { type: 'signed_up', customer_id: 'zed', properties: { plan: 'team' } };
+    const first = await post('/v1/events', signup, { 'idempotency-key': 'zed-1' });
+    expect(first.statusCode).toBe(202);
+    const again = await post('/v1/events', signup, { 'idempotency-key': 'zed-1' });
+    expect(again.json()).toMatchObject({ accepted: 0, duplicates: 1 });
+    await engine.runUntilIdle();
+
+    const status = await app.inject({ url: '/v1/journeys/tour/customers/zed/status' });
+    expect(status.json()).toMatchObject({
+      status: 'active',
+      enrollment: { stage: 'start', step_id: 'pause' },
+    });
+
+    // A new version: zed stays on version 1, a new customer gets version 2.
+    const definition = (await app.inject({ url: '/v1/journeys/tour' })).json() as {
+      definition: Record<string, unknown>;
+    };
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/v1/journeys/tour',
+      payload: { ...definition.definition, name: 'Tour v2' },
+    });
+    expect(put.json()).toEqual({ version: 2, created: true });
+    await post('/v1/events', { ...signup, customer_id: 'amy' });
+    await engine.runUntilIdle();
+    const amy = (await app.inject({ url: '/v1/journeys/tour/customers/amy/status' })).json() as {
+      enrollment: { journey_version: number };
+    };
+    expect(amy.enrollment.journey_version).toBe(2);
+
+    // Exit mid-wait through the API, then the wait's timer comes due and nothing happens.
+    const removed = await app.inject({ method: 'DELETE', url: '/v1/journeys/tour/customers/zed' });
+    expect(removed.json()).toMatchObject({ status: 'exited', journey_version: 1 });
+    clock.advance(3 * DAY);
+    await engine.runUntilIdle();
+    const timeline = (await app.inject({ url: '/v1/customers/zed/timeline' })).json() as {
+      entries: { kind: string; journey_event?: { type: string } }[];
+    };
+    const types = timeline.entries
+      .filter((e) => e.kind === 'journey_event')
+      .map((e) => e.journey_event?.type);
+    expect(types.filter((t) => t === 'journey.exited')).toHaveLength(1);
+    expect(types).not.toContain('journey.stage_changed');
+  });
+});
