@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-// From test/, the boundary rule reads `src` as the component; this is the CLI's public index.
-// eslint-disable-next-line no-restricted-imports
 import { main } from '../src/cli/index.js';
 
 /**
