@@ -62,14 +62,16 @@ journeys:
 const T0 = Date.parse('2026-03-02T12:00:00Z');
 const DAY = 86_400_000;
 
+const text = (v: unknown): string => (typeof v === 'string' ? v : '?');
+
 function steps(events: JourneyEventRecord[], customerId: string): string[] {
   return events
     .filter((e) => e.customerId === customerId)
     .map((e) =>
       e.type === 'step.completed'
-        ? `step:${String(e.data['step_id'])}`
+        ? `step:${text(e.data['step_id'])}`
         : e.type === 'journey.stage_changed'
-          ? `stage:${String(e.data['to'])}`
+          ? `stage:${text(e.data['to'])}`
           : e.type,
     );
 }
@@ -220,9 +222,9 @@ describe('through the HTTP API', () => {
     });
 
     // A new version: zed stays on version 1, a new customer gets version 2.
-    const definition = (await app.inject({ url: '/v1/journeys/tour' })).json() as {
+    const definition = (await app.inject({ url: '/v1/journeys/tour' })).json<{
       definition: Record<string, unknown>;
-    };
+    }>();
     const put = await app.inject({
       method: 'PUT',
       url: '/v1/journeys/tour',
@@ -231,9 +233,9 @@ describe('through the HTTP API', () => {
     expect(put.json()).toEqual({ version: 2, created: true });
     await post('/v1/events', { ...signup, customer_id: 'amy' });
     await engine.runUntilIdle();
-    const amy = (await app.inject({ url: '/v1/journeys/tour/customers/amy/status' })).json() as {
+    const amy = (await app.inject({ url: '/v1/journeys/tour/customers/amy/status' })).json<{
       enrollment: { journey_version: number };
-    };
+    }>();
     expect(amy.enrollment.journey_version).toBe(2);
 
     // Exit mid-wait through the API, then the wait's timer comes due and nothing happens.
@@ -241,9 +243,9 @@ describe('through the HTTP API', () => {
     expect(removed.json()).toMatchObject({ status: 'exited', journey_version: 1 });
     clock.advance(3 * DAY);
     await engine.runUntilIdle();
-    const timeline = (await app.inject({ url: '/v1/customers/zed/timeline' })).json() as {
+    const timeline = (await app.inject({ url: '/v1/customers/zed/timeline' })).json<{
       entries: { kind: string; journey_event?: { type: string } }[];
-    };
+    }>();
     const types = timeline.entries
       .filter((e) => e.kind === 'journey_event')
       .map((e) => e.journey_event?.type);
