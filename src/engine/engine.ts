@@ -459,6 +459,8 @@ export class Engine {
       await this.worker.runUntilIdle();
     } else {
       this.worker.wake();
+      // A wall-clock bound on waiting for the background worker (an operational timeout, not
+      // journey time, so it does not come from the injected clock).
       const deadline = Date.now() + 10_000;
       for (;;) {
         const event = await this.store.getEvent(result.id);
