@@ -9,23 +9,8 @@
  * - absent: a field that is missing, `undefined` or `null`.
  */
 
-/** Comparison operators: the specification's eight plus `exists` and the negations users ask for. */
-export type Operator =
-  | 'eq'
-  | 'ne'
-  | 'gt'
-  | 'gte'
-  | 'lt'
-  | 'lte'
-  | 'contains'
-  | 'not_contains'
-  | 'in'
-  | 'not_in'
-  | 'exists'
-  | 'not_exists';
-
-/** Every operator, in documentation order. */
-export const OPERATORS: readonly Operator[] = [
+/** Every operator, in documentation order: the specification's eight, `exists`, and the negations users ask for. */
+export const OPERATORS = [
   'eq',
   'ne',
   'gt',
@@ -38,7 +23,10 @@ export const OPERATORS: readonly Operator[] = [
   'not_in',
   'exists',
   'not_exists',
-];
+] as const;
+
+/** A comparison operator (one of {@link OPERATORS}). */
+export type Operator = (typeof OPERATORS)[number];
 
 /** One comparison (the specification's `Condition`). `value` is unused by `exists`/`not_exists`. */
 export interface Condition {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OPERATORS } from '../conditions/index.js';
 import { describeFound } from './parse-result.js';
 import { fieldPathSchema, strictObject } from './value-schemas.js';
 
@@ -8,21 +9,8 @@ import { fieldPathSchema, strictObject } from './value-schemas.js';
  * conditions component compiles only well-formed input.
  */
 
-/** Condition operators: the specification's eight plus `not_contains`, `not_in`, `exists`, `not_exists`. */
-export const CONDITION_OPERATORS = [
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'contains',
-  'not_contains',
-  'in',
-  'not_in',
-  'exists',
-  'not_exists',
-] as const;
+/** Condition operators: the conditions component's list, so the two can never drift apart. */
+export const CONDITION_OPERATORS = OPERATORS;
 
 /** One of {@link CONDITION_OPERATORS}. */
 export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
