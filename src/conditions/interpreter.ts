@@ -16,10 +16,18 @@ export function isGroup(node: Condition | ConditionGroup): node is ConditionGrou
   return 'logic' in node;
 }
 
+/**
+ * Groups already found valid, by identity. Explaining runs once per fired rule per customer, and
+ * re-validating the same (immutable) config group every time cost more than the explanation itself.
+ */
+const validGroups = new WeakSet<object>();
+
 /** Throws `InvalidConditionsError` listing every problem when `group` is malformed. */
 export function assertValidConditions(group: ConditionGroup): void {
+  if (validGroups.has(group)) return;
   const problems = validateConditions(group);
   if (problems.length > 0) throw new InvalidConditionsError(problems);
+  validGroups.add(group);
 }
 
 function evaluateCondition(
