@@ -226,6 +226,15 @@ export interface Store {
    * failed for good when null.
    */
   failOutbox(seq: number, error: string, retryAt: Instant | null): Promise<void>;
+  /**
+   * Journey events `consumer` has not handled yet, oldest first, at most `limit`. Journey events are
+   * published from their own log this way (at least once, in `seq` order) rather than through a
+   * second outbox row each. Requires that `seq` order is commit order (true of a single-writer
+   * store; a concurrent backend must provide the same guarantee).
+   */
+  readJourneyEventsFor(consumer: string, limit: number): Promise<JourneyEventRecord[]>;
+  /** Records that `consumer` has handled every journey event up to and including `seq`. */
+  advanceCursor(consumer: string, seq: number): Promise<void>;
 
   // ---- journeys ----------------------------------------------------------------------------
   /** Stores a definition as a new version unless its hash equals the current one; returns the current version. */

@@ -20,6 +20,9 @@ function retryDelayMs(attempt: number): number {
   return Math.min(60_000 * 2 ** (attempt - 1), 3_600_000);
 }
 
+/** The cursor name under which the dispatcher's sinks read the journey event log. */
+const SINK_CONSUMER = 'sinks';
+
 /** Attempts before an outbox entry is given up on. */
 const MAX_ATTEMPTS = 5;
 
@@ -76,7 +79,27 @@ export class OutboxDispatcher {
     await this.#deliverMessages(messages, now);
     await this.#publishJourneyEvents(journeyEvents, now);
     for (const entry of others) await this.#runOther(entry, now);
-    return entries.length;
+    return entries.length + (await this.#publishFromLog());
+  }
+
+  /**
+   * Hands the sinks every committed journey event they have not seen, in `seq` order, and moves
+   * the cursor past them only when every sink accepted them (at least once: a sink that failed
+   * sees the same events again on the next pass).
+   */
+  async #publishFromLog(): Promise<number> {
+    if (this.#sinks.length === 0) return 0;
+    const events = await this.#store.readJourneyEventsFor(SINK_CONSUMER, this.#batchSize);
+    const last = events.at(-1)?.seq;
+    if (last === undefined) return 0;
+    try {
+      for (const sink of this.#sinks) await sink(events);
+    } catch (error) {
+      this.#log.warn('journey event publishing failed; will retry', { error: String(error) });
+      return 0;
+    }
+    await this.#store.advanceCursor(SINK_CONSUMER, last);
+    return events.length;
   }
 
   async #deliverMessages(entries: OutboxEntry[], now: Instant): Promise<void> {
@@ -126,13 +149,8 @@ export class OutboxDispatcher {
       if (entry.seq !== undefined) done.push(entry.seq);
     }
     if (deliveries.length === 0) return;
+    // The message.* events join the journey event log here; the sinks read them from there.
     await this.#store.completeDeliveries(deliveries, events, done);
-    // message.* events are born here, after their commit, so sinks hear of them directly.
-    for (const sink of this.#sinks) {
-      await sink(events).catch((error: unknown) => {
-        this.#log.warn('journey event sink failed', { error: String(error) });
-      });
-    }
   }
 
   async #publishJourneyEvents(entries: OutboxEntry[], now: Instant): Promise<void> {

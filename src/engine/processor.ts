@@ -814,12 +814,9 @@ class CustomerRun {
     });
   }
 
+  /** Journey events are published from their own log (by cursor), so no outbox row is needed. */
   #pushJourneyEvent(event: WorkResult['journeyEvents'][number]): void {
     this.#out.journeyEvents.push(event);
-    const key = `je:${event.customerId}:${event.journeyId}:${event.type}:${this.#out.journeyEvents.length}:${this.#ids.next('je')}`;
-    this.#out.outbox.push(
-      outboxEntry('journey_event', key, event as unknown as JsonObject, this.#now),
-    );
   }
 
   #decision(

@@ -942,6 +942,30 @@ export function describeStoreConformance<S extends Store>(
         await processWith('c1', { outbox: entries });
       }
 
+      it('hands each consumer the journey events after its cursor, in seq order', async () => {
+        await processWith('c1', {
+          journeyEvents: [
+            journeyEvent({ type: 'journey.enrolled' }),
+            journeyEvent({ type: 'step.completed' }),
+            journeyEvent({ type: 'journey.completed' }),
+          ],
+        });
+        const first = await store.readJourneyEventsFor('sinks', 2);
+        expect(first.map((e) => e.type)).toEqual(['journey.enrolled', 'step.completed']);
+        // Not advanced: the same events again (at least once).
+        expect((await store.readJourneyEventsFor('sinks', 2)).map((e) => e.seq)).toEqual(
+          first.map((e) => e.seq),
+        );
+        await store.advanceCursor('sinks', must(first.at(-1)?.seq));
+        expect((await store.readJourneyEventsFor('sinks', 10)).map((e) => e.type)).toEqual([
+          'journey.completed',
+        ]);
+        // Cursors are per consumer and never move backwards.
+        expect(await store.readJourneyEventsFor('other', 10)).toHaveLength(3);
+        await store.advanceCursor('sinks', 0);
+        expect(await store.readJourneyEventsFor('sinks', 10)).toHaveLength(1);
+      });
+
       it('claims available entries oldest first, by kind, up to the limit', async () => {
         await seedOutbox([
           outboxEntry({ key: 'w1', availableAt: T0 }),

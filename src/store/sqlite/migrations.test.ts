@@ -24,9 +24,10 @@ describe('migrations', () => {
 
   it('create every table the engine and the diagnostic queries use', () => {
     const db = openDatabase(':memory:');
-    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1]);
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2]);
     expect(tables(db)).toEqual([
       'alerts',
+      'consumer_cursors',
       'customers',
       'decisions',
       'events',
@@ -56,7 +57,10 @@ describe('migrations', () => {
         'SELECT * FROM schema_migrations ORDER BY version',
       )
       .all();
-    expect(recorded).toEqual([{ version: 1, name: 'initial schema', applied_at: clock.now() }]);
+    expect(recorded).toEqual([
+      { version: 1, name: 'initial schema', applied_at: clock.now() },
+      { version: 2, name: 'journey event consumer cursors', applied_at: clock.now() },
+    ]);
     db.close();
   });
 

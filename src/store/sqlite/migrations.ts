@@ -235,6 +235,18 @@ CREATE INDEX leases_by_lease ON leases (lease_id);
 CREATE INDEX leases_by_expiry ON leases (expires_at);
 `,
   },
+  {
+    version: 2,
+    name: 'journey event consumer cursors',
+    sql: `
+-- Journey events are published straight from journey_events: each consumer (the dispatcher's
+-- publishers) keeps the seq it has handled, instead of a second outbox row per event.
+CREATE TABLE consumer_cursors (
+  consumer  TEXT    PRIMARY KEY,
+  last_seq  INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 /** Version of the newest migration this code knows. */

@@ -388,6 +388,19 @@ export class SqliteStore implements Store {
     });
   }
 
+  readJourneyEventsFor(consumer: string, limit: number): Promise<JourneyEventRecord[]> {
+    return this.#run((q) => {
+      checkPageLimit(limit);
+      return q.journeyEventsAfterCursor.all(consumer, limit).map(journeyEventFromRow);
+    });
+  }
+
+  advanceCursor(consumer: string, seq: number): Promise<void> {
+    return this.#run((q) => {
+      q.advanceCursor.run(consumer, seq);
+    });
+  }
+
   completeDeliveries(
     deliveries: readonly {
       messageId: string;

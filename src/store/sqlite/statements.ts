@@ -12,6 +12,7 @@ import type {
   DecisionRow,
   EnrollmentRow,
   EventRow,
+  JourneyEventRow,
   JourneyStateRow,
   JourneyVersionRow,
   OutboxRow,
@@ -269,6 +270,15 @@ export function prepareStatements(db: SqliteDatabase) {
       'UPDATE outbox SET available_at = ? WHERE seq = ?',
     ),
     completeOutbox: db.prepare<[number], never>(`UPDATE outbox SET status = 'done' WHERE seq = ?`),
+    journeyEventsAfterCursor: db.prepare<[string, number], JourneyEventRow>(
+      `SELECT * FROM journey_events
+        WHERE seq > COALESCE((SELECT last_seq FROM consumer_cursors WHERE consumer = ?), 0)
+        ORDER BY seq LIMIT ?`,
+    ),
+    advanceCursor: db.prepare<[string, number], never>(
+      `INSERT INTO consumer_cursors (consumer, last_seq) VALUES (?, ?)
+         ON CONFLICT (consumer) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`,
+    ),
     /** retryAt null: failed for good; otherwise pending again from retryAt. */
     failOutbox: db.prepare<[string, Nullable<number>, Nullable<number>, number], never>(
       `UPDATE outbox SET attempts = attempts + 1, last_error = ?,
