@@ -113,6 +113,8 @@ async function run(options: MeasureOptions): Promise<BenchmarkReport> {
   const child = spawn(
     process.execPath,
     [
+      // e.g. WAYMARK_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server
+      ...(process.env['WAYMARK_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
       'bin/waymark.js',
       'serve',
       '--config',
@@ -214,8 +216,10 @@ async function run(options: MeasureOptions): Promise<BenchmarkReport> {
   } catch (error) {
     throw new Error(`${(error as Error).message}\nserver stderr (tail): ${stderr.slice(-2000)}`);
   } finally {
+    // Wait for a clean exit (a --cpu-prof profile is written only then), but not forever.
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -67,7 +67,9 @@ export class OutboxDispatcher {
   /** Drains one batch of due outbox entries; returns how many were handled. */
   async drain(now: Instant): Promise<number> {
     const entries = await this.#store.claimOutbox({ now, limit: this.#batchSize });
-    if (entries.length === 0) return 0;
+    // The log is read even when the outbox is empty: the processor writes journey events without
+    // outbox rows, so an empty outbox says nothing about unpublished events.
+    if (entries.length === 0) return this.#publishFromLog();
     const messages: OutboxEntry[] = [];
     const journeyEvents: OutboxEntry[] = [];
     const others: OutboxEntry[] = [];
