@@ -238,12 +238,13 @@ describe('customers', () => {
             ? `decision:${e.decision.kind}`
             : e.kind,
     );
-    // Why did c1 get the welcome: enrolled by customer.created, the send step, the message. Why
-    // was the second enrollment refused: the decisions say already_enrolled.
+    // Why did c1 get the welcome: enrolled by customer.created, the message (the in-app inbox
+    // delivers within the step), the send step. Why was the second enrollment refused: the
+    // decisions say already_enrolled.
     expect(kinds).toEqual([
       'journey.enrolled',
-      'step.completed',
       'message.sent',
+      'step.completed',
       'message',
       'decision:enroll_rejected',
       'decision:api_enroll',

@@ -15,3 +15,33 @@ export function isValidTimeZone(name: string): boolean {
   known.set(name, valid);
   return valid;
 }
+
+const MINUTE_MS = 60_000;
+/** Offsets by zone, then by minute since the epoch; bounded like the validity cache. */
+const offsets = new Map<string, Map<number, number>>();
+let cachedOffsets = 0;
+
+/**
+ * The zone's UTC offset in minutes at `instant`. Cached per zone and minute: time-zone transitions
+ * fall on whole minutes, and asking `Intl` (what luxon does) costs microseconds on a path that runs
+ * for every wait a journey sets up.
+ */
+export function zoneOffsetMinutes(zone: string, instant: number): number {
+  const minute = Math.floor(instant / MINUTE_MS);
+  let byMinute = offsets.get(zone);
+  const cached = byMinute?.get(minute);
+  if (cached !== undefined) return cached;
+  const offset = IANAZone.create(zone).offset(minute * MINUTE_MS);
+  if (cachedOffsets >= 100_000) {
+    offsets.clear();
+    cachedOffsets = 0;
+    byMinute = undefined;
+  }
+  if (byMinute === undefined) {
+    byMinute = new Map();
+    offsets.set(zone, byMinute);
+  }
+  byMinute.set(minute, offset);
+  cachedOffsets += 1;
+  return offset;
+}

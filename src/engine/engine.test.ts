@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, loadConfigFromString, type LoadedConfig } from '../config/index.js';
 import { VirtualClock, type JourneyEventRecord, type NewEvent } from '../core/index.js';
+import { RecordingChannel } from '../delivery/index.js';
 import { openStore } from '../store/index.js';
 import { Engine } from './engine.js';
 import { simulate, simulateJourney } from './simulation.js';
@@ -308,5 +309,63 @@ journeys:
     });
     expect(completed.items).toHaveLength(1);
     await second.close();
+  });
+});
+
+describe('in-app messages', () => {
+  const config = loadConfigFromString(
+    `
+journeys:
+  - id: hello
+    entry: { event: signed_up }
+    stages:
+      - id: main
+        steps:
+          - { id: welcome, type: send, channel: in_app, content: { body: hi } }
+          - { id: pause, type: wait, duration: 1 day }
+`,
+    'hello.yaml',
+  );
+
+  it('the built-in inbox is delivered in the batch that sends it, with no outbox round trip', async () => {
+    const clock = new VirtualClock(T0);
+    const engine = await Engine.open({ config, store: await memoryStore(), clock });
+    await engine.ingest([event('signed_up', 'c1', T0)]);
+    await engine.worker.runOnce();
+    const [message] = (await engine.store.listMessages({ customerId: 'c1', limit: 10 })).items;
+    expect(message).toMatchObject({ channel: 'in_app', status: 'delivered', sentAt: T0 });
+    expect(await engine.store.claimOutbox({ now: T0, limit: 10 })).toEqual([]);
+    const sent = await engine.store.listJourneyEvents({
+      customerId: 'c1',
+      type: 'message.sent',
+      limit: 10,
+    });
+    expect(sent.items.map((e) => e.data)).toEqual([
+      {
+        message_id: message?.id,
+        channel: 'in_app',
+        step_id: 'welcome',
+        enrollment_id: message?.enrollmentId,
+        delivered: true,
+      },
+    ]);
+    await engine.close();
+  });
+
+  it('an in-app sender of its own gets the message through the outbox', async () => {
+    const clock = new VirtualClock(T0);
+    const inbox = new RecordingChannel();
+    const engine = await Engine.open({
+      config,
+      store: await memoryStore(),
+      clock,
+      senders: new Map([['in_app', inbox]]),
+    });
+    await engine.ingest([event('signed_up', 'c1', T0)]);
+    await engine.runUntilIdle();
+    expect(inbox.messages.map((m) => [m.customerId, m.stepId])).toEqual([['c1', 'welcome']]);
+    const [message] = (await engine.store.listMessages({ customerId: 'c1', limit: 10 })).items;
+    expect(message?.status).toBe('sent');
+    await engine.close();
   });
 });

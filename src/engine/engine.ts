@@ -104,7 +104,12 @@ export class Engine {
     this.#config = options.config;
     this.#project = project;
     const senders = new Map(options.senders ?? []);
-    if (!senders.has('in_app')) senders.set('in_app', new InAppInbox());
+    // The built-in inbox is the message row itself: the processor delivers to it in the batch.
+    const storeDeliveredChannels = new Set<string>();
+    if (!senders.has('in_app')) {
+      senders.set('in_app', new InAppInbox());
+      storeDeliveredChannels.add('in_app');
+    }
     this.dispatcher = new OutboxDispatcher({
       store: this.store,
       senders,
@@ -116,7 +121,11 @@ export class Engine {
     this.worker = new Worker({
       store: this.store,
       clock: this.clock,
-      process: (batch, now) => processBatch(this.#project, batch, now, this.ids, elapsedMs),
+      process: (batch, now) =>
+        processBatch(this.#project, batch, now, this.ids, {
+          elapsed: elapsedMs,
+          storeDeliveredChannels,
+        }),
       dispatcher: this.dispatcher,
       log: this.log,
       options: options.worker ?? {},

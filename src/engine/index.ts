@@ -3,6 +3,7 @@ export type { EngineOptions, EnrollOutcome, JourneyMetrics } from './engine.js';
 export { compileProject } from './compile-project.js';
 export type { StoredJourneyVersions } from './compile-project.js';
 export { processBatch, COMMAND_EVENT_PREFIX } from './processor.js';
+export type { ProcessOptions } from './processor.js';
 export type { RuntimeProject, RuntimeJourney, RuntimeTrigger, TriggerAction } from './project.js';
 export { Worker } from './worker.js';
 export type { WorkerOptions, PassResult, BatchProcessor } from './worker.js';

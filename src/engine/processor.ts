@@ -27,6 +27,7 @@ import {
   type Instant,
   type JsonObject,
   type JsonValue,
+  type MessageRecord,
   type StoredEvent,
   type TaskRecord,
   type TimerRecord,
@@ -49,20 +50,38 @@ import type { RuntimeProject, RuntimeTrigger } from './project.js';
 /** Event types the engine itself writes to the event log (API commands); clients may not post them. */
 export const COMMAND_EVENT_PREFIX = 'waymark.';
 
+/** How a batch is processed, beyond the project; every field has a default. */
+export interface ProcessOptions {
+  /** Milliseconds from a monotonic clock, for trigger processing times (default: always 0). */
+  elapsed?: () => number;
+  /**
+   * Channels whose delivery IS the store write (the built-in in-app inbox): their messages are
+   * committed delivered, with their `message.sent` event, in the batch that sends them, instead of
+   * going through the outbox and a second transaction. Default: none.
+   */
+  storeDeliveredChannels?: ReadonlySet<string>;
+}
+
 /** Processes a whole batch; see the module comment. */
 export function processBatch(
   project: RuntimeProject,
   batch: WorkBatch,
   now: Instant,
   ids: IdSource,
-  elapsed: () => number = () => 0,
+  options: ProcessOptions = {},
 ): WorkResult {
   const out = emptyWorkResult();
+  const settings: Settings = {
+    elapsed: options.elapsed ?? (() => 0),
+    storeDeliveredChannels: options.storeDeliveredChannels ?? new Set(),
+  };
   for (const work of batch.customers) {
-    new CustomerRun(project, work, now, ids, out, elapsed).run();
+    new CustomerRun(project, work, now, ids, out, settings).run();
   }
   return out;
 }
+
+type Settings = Required<ProcessOptions>;
 
 type Input = { kind: 'event'; event: StoredEvent } | { kind: 'timer'; timer: TimerRecord };
 
@@ -105,6 +124,7 @@ class CustomerRun {
   readonly #ids: IdSource;
   readonly #out: WorkResult;
   readonly #elapsed: () => number;
+  readonly #storeDeliveredChannels: ReadonlySet<string>;
   #customer: CustomerRecord | null;
   #deleted = false;
   #customerChanged = false;
@@ -126,14 +146,15 @@ class CustomerRun {
     now: Instant,
     ids: IdSource,
     out: WorkResult,
-    elapsed: () => number,
+    settings: Settings,
   ) {
     this.#project = project;
     this.#work = work;
     this.#now = now;
     this.#ids = ids;
     this.#out = out;
-    this.#elapsed = elapsed;
+    this.#elapsed = settings.elapsed;
+    this.#storeDeliveredChannels = settings.storeDeliveredChannels;
     this.#customer = work.customer;
     this.#enrollments = new Map(work.enrollments.map((e) => [e.id, e]));
     this.#triggerStates = { ...work.triggerStates };
@@ -611,8 +632,7 @@ class CustomerRun {
           updatedAt: this.#now,
           error: null,
         };
-        this.#out.messages.push(message);
-        this.#out.outbox.push(outboxEntry('message', key, { message: message }, this.#now));
+        this.#queueMessage(message, { message });
         return;
       }
       case 'update_customer': {
@@ -746,20 +766,12 @@ class CustomerRun {
     for (const effect of effects) {
       switch (effect.type) {
         case 'send_message':
-          this.#out.messages.push(effect.message);
-          this.#out.outbox.push(
-            outboxEntry(
-              'message',
-              effect.message.idempotencyKey,
-              {
-                // Records from the runtime are plain JSON already; no copy needed.
-                message: effect.message as unknown as JsonObject,
-                template: effect.template,
-                variant: effect.variant,
-              },
-              this.#now,
-            ),
-          );
+          this.#queueMessage(effect.message, {
+            // Records from the runtime are plain JSON already; no copy needed.
+            message: effect.message as unknown as JsonObject,
+            template: effect.template,
+            variant: effect.variant,
+          });
           break;
         case 'schedule_timer':
           this.#out.timersToAdd.push(effect.timer);
@@ -811,6 +823,38 @@ class CustomerRun {
       customerId: this.#work.customerId,
       timestamp: this.#now,
       data: toJson(data) as JsonObject,
+    });
+  }
+
+  /**
+   * A message the batch sends: delivered right here when its channel is the store itself (the
+   * event matches what the dispatcher writes for a delivered message), else queued in the outbox
+   * for the dispatcher.
+   */
+  #queueMessage(message: MessageRecord, payload: JsonObject): void {
+    if (!this.#storeDeliveredChannels.has(message.channel)) {
+      this.#out.messages.push(message);
+      this.#out.outbox.push(outboxEntry('message', message.idempotencyKey, payload, this.#now));
+      return;
+    }
+    this.#out.messages.push({
+      ...message,
+      status: 'delivered',
+      sentAt: this.#now,
+      updatedAt: this.#now,
+    });
+    this.#pushJourneyEvent({
+      type: 'message.sent',
+      journeyId: message.journeyId ?? '',
+      customerId: message.customerId,
+      timestamp: this.#now,
+      data: {
+        message_id: message.id,
+        channel: message.channel,
+        step_id: message.stepId,
+        enrollment_id: message.enrollmentId,
+        delivered: true,
+      },
     });
   }
 
@@ -951,7 +995,40 @@ function objectField(payload: JsonObject, key: string): JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {};
 }
 
-/** Drops what JSON cannot hold (undefined, functions), so stored records round-trip. */
+/**
+ * A copy holding only what JSON can (as `JSON.parse(JSON.stringify(value))` would give), so stored
+ * records round-trip. Walked rather than serialised and parsed: it runs several times per event.
+ */
 function toJson(value: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(value ?? null)) as JsonValue;
+  return jsonCopy(value) ?? null;
+}
+
+function jsonCopy(value: unknown): JsonValue | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'object': {
+      if (value === null) return null;
+      const withToJson = value as { toJSON?: unknown };
+      if (typeof withToJson.toJSON === 'function') {
+        return jsonCopy((withToJson.toJSON as () => unknown).call(value));
+      }
+      if (Array.isArray(value)) return value.map((item) => jsonCopy(item) ?? null);
+      const copy: Record<string, JsonValue> = {};
+      for (const [key, item] of Object.entries(value)) {
+        const json = jsonCopy(item);
+        if (json !== undefined) copy[key] = json;
+      }
+      return copy;
+    }
+    case 'bigint':
+      throw new TypeError('a BigInt cannot be stored as JSON');
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined; // dropped, as JSON does
+  }
 }

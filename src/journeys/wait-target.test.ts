@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../core/index.js';
@@ -194,6 +195,37 @@ describe('durations and local times', () => {
     expect(addToInstant(at, { ms: 5000 }, NY)).toBe(at + 5000);
     expect(addToInstant(at, { ms: -DAY, amount: 1, sign: -1, unit: 'days' }, NY)).toBe(
       utc('2026-03-06T14:00:00Z'),
+    );
+  });
+
+  it("days and weeks land where luxon's calendar arithmetic puts them, in any zone (fast path)", () => {
+    const zones = [
+      NY,
+      'Europe/Berlin',
+      'Australia/Lord_Howe', // a 30-minute daylight-saving shift
+      'Asia/Kathmandu', // +05:45
+      'Pacific/Kiritimati', // UTC+14
+      'Etc/GMT+12', // UTC−12
+      'America/Santiago', // transitions at local midnight
+      'UTC',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        // 2020-2032, so every daylight-saving change of those years is crossed by some case.
+        fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2032, 0, 1) }),
+        fc.integer({ min: -400, max: 400 }),
+        fc.constantFrom('day', 'days', 'd', 'week', 'w'),
+        (zone, at, amount, unit) => {
+          const weeks = unit.startsWith('w');
+          const d: JourneyDuration = { amount, unit, ms: amount * (weeks ? 7 : 1) * DAY };
+          const expected = DateTime.fromMillis(at, { zone })
+            .plus({ [weeks ? 'weeks' : 'days']: amount })
+            .toMillis();
+          expect(addToInstant(at, d, zone)).toBe(expected);
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 

@@ -4,7 +4,7 @@
  * end lands on the same local hour, and "1 year" after Feb 29 lands on Feb 28.
  */
 import { DateTime } from 'luxon';
-import { isValidTimeZone } from '../core/index.js';
+import { isValidTimeZone, zoneOffsetMinutes } from '../core/index.js';
 import type { JourneyDuration } from './definition.js';
 
 /** A local time of day. */
@@ -88,8 +88,21 @@ function signedAmount(duration: JourneyDuration): number | undefined {
   return ms < 0 ? -amount : amount;
 }
 
+const DAY_MS = 86_400_000;
+
 /** Adds a duration to an instant in a zone; for waits, task due dates and cooldowns. */
 export function addToInstant(instant: number, duration: JourneyDuration, zone: string): number {
+  const unit =
+    duration.unit === undefined ? undefined : CALENDAR_UNITS.get(duration.unit.toLowerCase());
+  if (unit === undefined) return instant + duration.ms;
+  // Whole days and weeks with the same offset at both ends are plain arithmetic: the same local
+  // time N days later is exactly N × 24 h later. This is the common case, and skipping luxon here
+  // matters on the ingestion hot path. Across an offset change, months and years: the calendar.
+  const amount = signedAmount(duration);
+  if ((unit === 'days' || unit === 'weeks') && amount !== undefined && Number.isInteger(amount)) {
+    const target = instant + amount * (unit === 'weeks' ? 7 : 1) * DAY_MS;
+    if (zoneOffsetMinutes(zone, instant) === zoneOffsetMinutes(zone, target)) return target;
+  }
   return addDuration(DateTime.fromMillis(instant, { zone }), duration).toMillis();
 }
 

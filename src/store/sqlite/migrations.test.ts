@@ -24,7 +24,7 @@ describe('migrations', () => {
 
   it('create every table the engine and the diagnostic queries use', () => {
     const db = openDatabase(':memory:');
-    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2]);
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3]);
     expect(tables(db)).toEqual([
       'alerts',
       'consumer_cursors',
@@ -60,6 +60,7 @@ describe('migrations', () => {
     expect(recorded).toEqual([
       { version: 1, name: 'initial schema', applied_at: clock.now() },
       { version: 2, name: 'journey event consumer cursors', applied_at: clock.now() },
+      { version: 3, name: 'leases without secondary indexes', applied_at: clock.now() },
     ]);
     db.close();
   });

@@ -252,9 +252,8 @@ export class SqliteStore implements Store {
   /**
    * Chooses customers and their work, then leases them.
    *
-   * Customers are taken in order of their oldest pending event; each gets its pending events in
-   * seq order up to what is left of `maxEvents`, so a customer never gets a later event without
-   * the earlier ones. Due timers are then taken in due order up to `maxTimers`; a customer whose
+   * Pending events are taken in seq order up to `maxEvents` (so customers come in order of their
+   * oldest pending event), and a customer never gets a later event without the earlier ones. Due timers are then taken in due order up to `maxTimers`; a customer whose
    * pending events did not all fit gets no timers, so a timer never overtakes events received
    * before it. Customers under a live lease of another claim are skipped altogether.
    */
@@ -265,28 +264,37 @@ export class SqliteStore implements Store {
     /** Customers with pending events left behind: they take no timers in this batch. */
     const unfinished = new Set<string>();
 
+    // The pending log is read in seq order, whole rows at once: every pending event of a customer
+    // up to the last row read is in what was read, so a customer never gets a later event without
+    // the earlier ones. Those left beyond it, when the budget ran out, wait for the next batch.
     let eventBudget = options.maxEvents;
     let afterSeq = 0;
-    const considered = new Set<string>();
-    while (eventBudget > 0) {
-      const window = q.scanPendingEvents.all(afterSeq, SCAN_WINDOW);
-      for (const { seq, customer_id: customerId } of window) {
-        afterSeq = seq;
-        if (considered.has(customerId)) continue;
-        considered.add(customerId);
+    let budgetRanOut = false;
+    scan: while (eventBudget > 0) {
+      const window = q.scanPendingEventRows.all(afterSeq, eventBudget);
+      for (const row of window) {
+        afterSeq = row.seq;
+        const customerId = row.customer_id;
         if (leased.has(customerId)) continue;
-        // One row more than the budget tells whether this customer has events left behind.
-        const rows = q.pendingEventsOf.all(customerId, eventBudget + 1);
-        if (rows.length > eventBudget) {
-          rows.length = eventBudget;
-          unfinished.add(customerId);
+        let entry = work.get(customerId);
+        if (entry === undefined) {
+          entry = emptyWork(customerId, []);
+          work.set(customerId, entry);
         }
-        work.set(customerId, emptyWork(customerId, rows.map(eventFromRow)));
-        eventBudget -= rows.length;
-        if (eventBudget === 0) break;
+        entry.events.push(eventFromRow(row));
+        eventBudget -= 1;
+        if (eventBudget === 0) {
+          budgetRanOut = true;
+          break scan;
+        }
       }
-      if (window.length < SCAN_WINDOW) break;
+      if (window.length === 0) break;
     }
+    /** Whether the customer has pending events this batch does not take (then it takes no timers). */
+    const hasEventsLeft = (customerId: string): boolean =>
+      work.has(customerId)
+        ? budgetRanOut && q.hasPendingEventsAfter.get(customerId, afterSeq) !== undefined
+        : q.hasPendingEvents.get(customerId) !== undefined;
 
     let timerBudget = options.maxTimers;
     let afterDue = Number.MIN_SAFE_INTEGER;
@@ -299,11 +307,14 @@ export class SqliteStore implements Store {
         const customerId = row.customer_id;
         if (leased.has(customerId) || unfinished.has(customerId)) continue;
         let entry = work.get(customerId);
-        if (entry === undefined) {
-          if (q.hasPendingEvents.get(customerId) !== undefined) {
+        if (entry === undefined || entry.timers.length === 0) {
+          // This customer's first timer: it waits if the batch leaves pending events behind.
+          if (hasEventsLeft(customerId)) {
             unfinished.add(customerId);
             continue;
           }
+        }
+        if (entry === undefined) {
           entry = emptyWork(customerId, []);
           work.set(customerId, entry);
         }

@@ -55,16 +55,15 @@ export function prepareStatements(db: SqliteDatabase) {
     liveLeases: db.prepare<[number], { customer_id: string }>(
       'SELECT customer_id FROM leases WHERE expires_at > ?',
     ),
-    /** A window of the pending event log, in seq order, for choosing customers. */
-    scanPendingEvents: db.prepare<[number, number], { seq: number; customer_id: string }>(
-      `SELECT seq, customer_id FROM events WHERE status = 'pending' AND seq > ?
-       ORDER BY seq LIMIT ?`,
-    ),
-    pendingEventsOf: db.prepare<[string, number], EventRow>(
-      `SELECT * FROM events WHERE customer_id = ? AND status = 'pending' ORDER BY seq LIMIT ?`,
+    /** The pending event log in seq order after a seq, whole rows. */
+    scanPendingEventRows: db.prepare<[number, number], EventRow>(
+      `SELECT * FROM events WHERE status = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
     ),
     hasPendingEvents: db.prepare<[string], { found: number }>(
       `SELECT 1 AS found FROM events WHERE customer_id = ? AND status = 'pending' LIMIT 1`,
+    ),
+    hasPendingEventsAfter: db.prepare<[string, number], { found: number }>(
+      `SELECT 1 AS found FROM events WHERE customer_id = ? AND status = 'pending' AND seq > ? LIMIT 1`,
     ),
     /** A window of due timers in (due_at, id) order, after the given key. */
     scanDueTimers: db.prepare<[number, number, string, number], TimerRow>(
