@@ -19,6 +19,7 @@ import type {
   TaskRecord,
   TimerRecord,
 } from '../core/index.js';
+import { toWireJourneyEvent } from '../core/index.js';
 
 /** Name and description of a schema in the OpenAPI document. */
 export interface SchemaName {
@@ -197,13 +198,7 @@ export const journeyEventSchema = named(
 
 /** Wire form of a journey event. */
 export function journeyEventJson(e: JourneyEventRecord): z.output<typeof journeyEventSchema> {
-  return {
-    type: e.type,
-    journey_id: e.journeyId,
-    customer_id: e.customerId,
-    timestamp: iso(e.timestamp),
-    data: e.data,
-  };
+  return toWireJourneyEvent(e);
 }
 
 /** A logged decision with its explanation. */

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './clock.js';
 export * from './spec.js';
 export type * from './model.js';
+export { toWireJourneyEvent } from './journey-event.js';
 export type * from './store.js';
 export { emptyWorkResult } from './store.js';
 export * from './ids.js';

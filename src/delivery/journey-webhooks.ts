@@ -20,9 +20,9 @@ import { createHmac } from 'node:crypto';
 
 import {
   WaymarkError,
+  toWireJourneyEvent,
   type Clock,
   type Instant,
-  type JourneyEvent,
   type JourneyEventRecord,
   type Logger,
   type Store,
@@ -234,7 +234,7 @@ export class JourneyEventWebhooks {
         handled = seq;
         continue;
       }
-      const body = JSON.stringify(journeyEventJson(event));
+      const body = JSON.stringify(toWireJourneyEvent(event));
       const attempt = await this.#post(target, body, `${keyPart(target.name)}:${seq}`);
       requests += 1;
       if (!attempt.ok && this.#willRetry(target, attempt, [event])) {
@@ -276,7 +276,7 @@ export class JourneyEventWebhooks {
       await this.#passSkippedBefore(target, taken, firstSeq);
       return { delivered: 0, requests: 0, more: false };
     }
-    const body = JSON.stringify({ events: matching.map(journeyEventJson) });
+    const body = JSON.stringify({ events: matching.map(toWireJourneyEvent) });
     const key = `${keyPart(target.name)}:${firstSeq}-${lastMatchSeq}`;
     const attempt = await this.#post(target, body, key);
     if (!attempt.ok && this.#willRetry(target, attempt, matching)) {
@@ -529,21 +529,6 @@ export class JourneyEventWebhooks {
     });
     return { kind: 'forever' };
   }
-}
-
-/**
- * The guide's `JourneyEvent` wire shape. The same shape as the API's `journeyEventJson` and the
- * engine's `toWireJourneyEvent`; neither can be imported from here (the API sits above delivery
- * and the engine imports delivery), so this copy is pinned to the core's `JourneyEvent` type.
- */
-function journeyEventJson(event: JourneyEventRecord): JourneyEvent {
-  return {
-    type: event.type,
-    journey_id: event.journeyId,
-    customer_id: event.customerId,
-    timestamp: new Date(event.timestamp).toISOString(),
-    data: event.data,
-  };
 }
 
 function matches(target: Target, event: JourneyEventRecord): boolean {

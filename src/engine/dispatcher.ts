@@ -12,6 +12,14 @@ import type { ChannelSender } from '../delivery/index.js';
 /** Receives committed journey events (webhooks, stream publishers, simulation output). */
 export type JourneyEventSink = (events: readonly JourneyEventRecord[]) => Promise<void>;
 
+/**
+ * Publishes the journey event log on its own (reading by its own cursor), such as the configured
+ * journey-event webhooks. `publish` makes one pass and resolves to how much it delivered.
+ */
+export interface JourneyEventPublisher {
+  publish(): Promise<number>;
+}
+
 /** Performs a webhook call an action or journey step asked for; resolves when the target accepted it. */
 export type WebhookCaller = (call: Record<string, unknown>) => Promise<void>;
 
@@ -36,6 +44,7 @@ export class OutboxDispatcher {
   readonly #senders: ReadonlyMap<string, ChannelSender>;
   readonly #fallbackSender: ChannelSender;
   readonly #sinks: JourneyEventSink[];
+  readonly #publishers: readonly JourneyEventPublisher[];
   readonly #callWebhook: WebhookCaller;
   readonly #log: Logger;
   readonly #batchSize: number;
@@ -46,6 +55,8 @@ export class OutboxDispatcher {
     /** Used for channels without a sender of their own. */
     fallbackSender: ChannelSender;
     sinks?: JourneyEventSink[];
+    /** Publishers with cursors of their own, run on every drain. */
+    publishers?: readonly JourneyEventPublisher[];
     callWebhook: WebhookCaller;
     log: Logger;
     batchSize?: number;
@@ -54,6 +65,7 @@ export class OutboxDispatcher {
     this.#senders = deps.senders;
     this.#fallbackSender = deps.fallbackSender;
     this.#sinks = deps.sinks ?? [];
+    this.#publishers = deps.publishers ?? [];
     this.#callWebhook = deps.callWebhook;
     this.#log = deps.log;
     this.#batchSize = deps.batchSize ?? 500;
@@ -69,7 +81,7 @@ export class OutboxDispatcher {
     const entries = await this.#store.claimOutbox({ now, limit: this.#batchSize });
     // The log is read even when the outbox is empty: the processor writes journey events without
     // outbox rows, so an empty outbox says nothing about unpublished events.
-    if (entries.length === 0) return this.#publishFromLog();
+    if (entries.length === 0) return (await this.#publishFromLog()) + (await this.#publishOwn());
     const messages: OutboxEntry[] = [];
     const journeyEvents: OutboxEntry[] = [];
     const others: OutboxEntry[] = [];
@@ -81,7 +93,20 @@ export class OutboxDispatcher {
     await this.#deliverMessages(messages, now);
     await this.#publishJourneyEvents(journeyEvents, now);
     for (const entry of others) await this.#runOther(entry, now);
-    return entries.length + (await this.#publishFromLog());
+    return entries.length + (await this.#publishFromLog()) + (await this.#publishOwn());
+  }
+
+  /** Runs the publishers that keep their own cursors; one failing never stops the others. */
+  async #publishOwn(): Promise<number> {
+    let published = 0;
+    for (const publisher of this.#publishers) {
+      try {
+        published += await publisher.publish();
+      } catch (error) {
+        this.#log.warn('journey event publisher failed; will retry', { error: String(error) });
+      }
+    }
+    return published;
   }
 
   /**

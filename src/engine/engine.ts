@@ -22,7 +22,12 @@ import {
 import { InAppInbox, RecordingChannel, type ChannelSender } from '../delivery/index.js';
 import { journeyHash } from '../journeys/index.js';
 import { compileProject, type StoredJourneyVersions } from './compile-project.js';
-import { OutboxDispatcher, type JourneyEventSink, type WebhookCaller } from './dispatcher.js';
+import {
+  OutboxDispatcher,
+  type JourneyEventPublisher,
+  type JourneyEventSink,
+  type WebhookCaller,
+} from './dispatcher.js';
 import { COMMAND_EVENT_PREFIX, processBatch } from './processor.js';
 import type { RuntimeProject } from './project.js';
 import { Worker, type PassResult, type WorkerOptions } from './worker.js';
@@ -46,6 +51,8 @@ export interface EngineOptions {
   fallbackSender?: ChannelSender;
   /** Receivers of committed journey events. */
   sinks?: JourneyEventSink[];
+  /** Publishers of the journey event log with their own cursors (e.g. configured webhooks). */
+  publishers?: readonly JourneyEventPublisher[];
   /** Performs webhook effects; default: POST JSON with `fetch` and a 10 s timeout. */
   callWebhook?: WebhookCaller;
   worker?: WorkerOptions;
@@ -115,6 +122,7 @@ export class Engine {
       senders,
       fallbackSender: options.fallbackSender ?? new RecordingChannel(),
       sinks: options.sinks ?? [],
+      publishers: options.publishers ?? [],
       callWebhook: options.callWebhook ?? postWebhook,
       log: this.log,
     });

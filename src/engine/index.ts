@@ -8,8 +8,9 @@ export type { RuntimeProject, RuntimeJourney, RuntimeTrigger, TriggerAction } fr
 export { Worker } from './worker.js';
 export type { WorkerOptions, PassResult, BatchProcessor } from './worker.js';
 export { OutboxDispatcher } from './dispatcher.js';
-export type { JourneyEventSink, WebhookCaller } from './dispatcher.js';
-export { simulate, simulateJourney, toWireJourneyEvent } from './simulation.js';
+export type { JourneyEventPublisher, JourneyEventSink, WebhookCaller } from './dispatcher.js';
+export { simulate, simulateJourney } from './simulation.js';
+export { toWireJourneyEvent } from '../core/index.js';
 export type {
   SimulationOptions,
   SimulationResult,

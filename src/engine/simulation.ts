@@ -209,14 +209,3 @@ async function allJourneyEvents(store: Store): Promise<JourneyEventRecord[]> {
   // Stable: equal timestamps keep commit order.
   return all.sort((a, b) => a.timestamp - b.timestamp || (a.seq ?? 0) - (b.seq ?? 0));
 }
-
-/** The guide's `JourneyEvent` wire shape, as `waymark simulate` prints it (one JSON object per line). */
-export function toWireJourneyEvent(event: JourneyEventRecord): Record<string, unknown> {
-  return {
-    type: event.type,
-    journey_id: event.journeyId,
-    customer_id: event.customerId,
-    timestamp: new Date(event.timestamp).toISOString(),
-    data: event.data,
-  };
-}

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { buildApi } from '../../api/index.js';
 import { loadConfig } from '../../config/index.js';
 import { InvalidInputError, jsonLogger, systemClock } from '../../core/index.js';
+import { JourneyEventWebhooks } from '../../delivery/index.js';
 import { Engine } from '../../engine/index.js';
 import { createMetrics } from '../../observability/index.js';
 import { openStore } from '../../store/index.js';
@@ -49,6 +50,16 @@ export function registerServeCommand(program: Command, context: CommandContext):
         log,
         seed: options.seed ?? 'waymark',
         sinks: [metrics.sink],
+        // Configured webhooks get the journey events, each by a cursor of its own.
+        publishers: [
+          new JourneyEventWebhooks({
+            store,
+            clock: systemClock,
+            webhooks: loaded.config.webhooks,
+            retryPolicies: loaded.config.retry_policies,
+            log,
+          }),
+        ],
       });
       const app = buildApi(engine, { metrics, log });
       engine.start();
