@@ -8,7 +8,7 @@ import {
   type JourneyDuration,
   type WaitStepDefinition,
 } from './index.js';
-import { addToInstant, customerZone, parseTimeOfDay, readAnchor } from './wait-target.js';
+import { addToInstant, customerZone, parseTimeOfDay, readAnchor } from '../scheduling/index.js';
 
 const NY = 'America/New_York';
 const DAY = 86_400_000;
