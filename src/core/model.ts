@@ -166,6 +166,21 @@ export interface TriggerExecutionRecord {
   fired: boolean;
 }
 
+/**
+ * Where a customer stands on one schedule trigger: the durable timer of its next fire, and the
+ * anchor that fire was computed from (the zone for a cron schedule, the date value for an anchored
+ * one). `firedAnchor` is the anchor value last fired for, so a schedule never fires twice for it.
+ */
+export interface SchedulePlanRecord {
+  customerId: string;
+  triggerName: string;
+  /** The pending `schedule` timer, or null when nothing is planned. */
+  timerId: string | null;
+  dueAt: Instant | null;
+  anchor: string | null;
+  firedAnchor: string | null;
+}
+
 /** A logged decision: rules fired, trigger results, model scores, with the reasoning. */
 export interface DecisionRecord {
   id: string;

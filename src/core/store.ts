@@ -26,6 +26,7 @@ import type {
   NewEvent,
   OutboxEntry,
   OutboxKind,
+  SchedulePlanRecord,
   StoredEvent,
   TaskRecord,
   TimerRecord,
@@ -59,6 +60,8 @@ export interface CustomerWork {
   enrollments: EnrollmentRecord[];
   /** Last known truth value of each condition trigger for this customer (edge detection). */
   triggerStates: Record<string, boolean>;
+  /** The customer's schedule plans (one per schedule trigger it has been planned for). */
+  schedulePlans: SchedulePlanRecord[];
 }
 
 /** A claimed batch of work. */
@@ -89,6 +92,8 @@ export interface WorkResult {
   outbox: OutboxEntry[];
   triggerExecutions: TriggerExecutionRecord[];
   triggerStates: { triggerName: string; customerId: string; value: boolean }[];
+  /** Schedule plans to insert or replace (keyed by customer and trigger). */
+  schedulePlans: SchedulePlanRecord[];
   ruleFires: { ruleId: string; customerId: string; firedAt: Instant }[];
   decisions: DecisionRecord[];
   tasks: TaskRecord[];
@@ -111,6 +116,7 @@ export function emptyWorkResult(): WorkResult {
     outbox: [],
     triggerExecutions: [],
     triggerStates: [],
+    schedulePlans: [],
     ruleFires: [],
     decisions: [],
     tasks: [],
@@ -186,6 +192,25 @@ export interface Store {
   releaseWork(batch: WorkBatch): Promise<void>;
   /** Earliest due instant of a pending timer, or null: how long a worker (or simulation) may sleep. */
   nextTimerDueAt(): Promise<Instant | null>;
+
+  // ---- schedules ---------------------------------------------------------------------------
+  /**
+   * Customers with no plan for the schedule trigger `triggerName`, by id after `afterId` (null:
+   * from the start), at most `limit`: the planner gives them their first fire.
+   */
+  listUnplannedCustomers(
+    triggerName: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<CustomerRecord[]>;
+  /**
+   * Stores first plans with their timers, atomically. A plan for a customer and trigger that
+   * already exists (the processor planned it meanwhile) wins: that entry and its timer are not
+   * written. Returns how many were written.
+   */
+  addSchedulePlans(
+    entries: readonly { plan: SchedulePlanRecord; timer: TimerRecord | null }[],
+  ): Promise<number>;
   /** Number of events not yet processed. */
   pendingEventCount(): Promise<number>;
 

@@ -27,6 +27,7 @@ import type {
   Store,
   TaskRecord,
   TimerRecord,
+  SchedulePlanRecord,
   WorkBatch,
   WorkResult,
 } from './contract.js';
@@ -934,6 +935,58 @@ export function describeStoreConformance<S extends Store>(
         await store.appendEvents([newEvent('c1')], T0 + 2);
         const batch = await store.claimWork(claimOptions({ now: T0 + 2 }));
         expect(batch?.customers[0]?.triggerStates).toEqual({ health_low: false });
+      });
+    });
+
+    describe('schedule plans', () => {
+      const plan = (overrides: Partial<SchedulePlanRecord> & { customerId: string }) => ({
+        triggerName: 'morning',
+        timerId: null,
+        dueAt: null,
+        anchor: 'UTC',
+        firedAnchor: null,
+        ...overrides,
+      });
+
+      it('brings a customer its plans on claim and replaces them by customer and trigger', async () => {
+        await processWith('c1', { schedulePlans: [plan({ customerId: 'c1', timerId: 't1' })] });
+        await processWith('c1', {
+          schedulePlans: [plan({ customerId: 'c1', timerId: null, firedAnchor: 'x' })],
+        });
+        await store.appendEvents([newEvent('c1')], T0 + 1);
+        const batch = await store.claimWork(claimOptions({ now: T0 + 1 }));
+        expect(batch?.customers[0]?.schedulePlans).toEqual([
+          plan({ customerId: 'c1', timerId: null, firedAnchor: 'x' }),
+        ]);
+      });
+
+      it('lists customers without a plan for a trigger, by id, and adds first plans only', async () => {
+        await store.upsertCustomers(['a', 'b', 'c', 'd'].map((id) => customer(id)));
+        await processWith('b', { schedulePlans: [plan({ customerId: 'b' })] });
+        const unplanned = await store.listUnplannedCustomers('morning', null, 2);
+        expect(unplanned.map((c) => c.id)).toEqual(['a', 'c']);
+        expect((await store.listUnplannedCustomers('morning', 'c', 10)).map((c) => c.id)).toEqual([
+          'd',
+        ]);
+        expect((await store.listUnplannedCustomers('other', null, 10)).length).toBe(4);
+        const written = await store.addSchedulePlans([
+          {
+            plan: plan({ customerId: 'a', timerId: 'ta', dueAt: T0 + 5 }),
+            timer: timer({ id: 'ta', customerId: 'a', kind: 'schedule', dueAt: T0 + 5 }),
+          },
+          // b was planned meanwhile: its plan stays, and this timer is not written.
+          {
+            plan: plan({ customerId: 'b', timerId: 'tb', dueAt: T0 + 5 }),
+            timer: timer({ id: 'tb', customerId: 'b', kind: 'schedule', dueAt: T0 + 5 }),
+          },
+        ]);
+        expect(written).toBe(1);
+        expect((await store.listUnplannedCustomers('morning', null, 10)).map((c) => c.id)).toEqual([
+          'c',
+          'd',
+        ]);
+        const due = await store.claimWork(claimOptions({ now: T0 + 5 }));
+        expect(due?.customers.flatMap((c) => c.timers.map((t) => t.id))).toEqual(['ta']);
       });
     });
 

@@ -258,6 +258,25 @@ DROP INDEX leases_by_lease;
 DROP INDEX leases_by_expiry;
 `,
   },
+  {
+    version: 4,
+    name: 'schedule plans',
+    sql: `
+-- Per customer and schedule trigger: the pending timer of the next fire and what it was computed
+-- from (zone or anchor value); fired_anchor keeps a schedule from firing twice for one anchor.
+CREATE TABLE schedule_plans (
+  customer_id   TEXT    NOT NULL,
+  trigger_name  TEXT    NOT NULL,
+  timer_id      TEXT,
+  due_at        INTEGER,
+  anchor        TEXT,
+  fired_anchor  TEXT,
+  PRIMARY KEY (customer_id, trigger_name)
+) WITHOUT ROWID;
+-- The planner looks for customers without a plan per trigger.
+CREATE INDEX schedule_plans_by_trigger ON schedule_plans (trigger_name, customer_id);
+`,
+  },
 ];
 
 /** Version of the newest migration this code knows. */

@@ -16,6 +16,7 @@ import type {
   JsonObject,
   MessageRecord,
   OutboxEntry,
+  SchedulePlanRecord,
   TaskRecord,
   TimerKind,
   TimerRecord,
@@ -103,6 +104,28 @@ export function timerFromRow(row: TimerRow): TimerRecord {
     dueAt: row.due_at,
     payload: fromJson(row.payload),
     status: row.status,
+  };
+}
+
+/** `schedule_plans` row. */
+export interface SchedulePlanRow {
+  customer_id: string;
+  trigger_name: string;
+  timer_id: string | null;
+  due_at: number | null;
+  anchor: string | null;
+  fired_anchor: string | null;
+}
+
+/** Schedule plan from its row. */
+export function schedulePlanFromRow(row: SchedulePlanRow): SchedulePlanRecord {
+  return {
+    customerId: row.customer_id,
+    triggerName: row.trigger_name,
+    timerId: row.timer_id,
+    dueAt: row.due_at,
+    anchor: row.anchor,
+    firedAnchor: row.fired_anchor,
   };
 }
 

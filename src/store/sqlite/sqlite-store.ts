@@ -51,6 +51,7 @@ import type {
   Store,
   TaskRecord,
   TimerRecord,
+  SchedulePlanRecord,
   TriggerExecutionRecord,
   WorkBatch,
   WorkResult,
@@ -72,6 +73,7 @@ import {
   outboxFromRow,
   taskFromRow,
   timerFromRow,
+  schedulePlanFromRow,
   toJson,
   triggerExecutionFromRow,
 } from './rows.js';
@@ -337,6 +339,7 @@ export class SqliteStore implements Store {
       for (const state of q.triggerStatesOf.all(customerId)) {
         entry.triggerStates[state.trigger_name] = state.value === 1;
       }
+      entry.schedulePlans = q.schedulePlansOf.all(customerId).map(schedulePlanFromRow);
       q.takeLease.run(customerId, leaseId, options.workerId, now, expiresAt);
     }
     return { leaseId, claimedAt: now, customers: [...work.values()] };
@@ -356,6 +359,35 @@ export class SqliteStore implements Store {
     return this.#run((q) => {
       q.dropLease.run(batch.leaseId);
     });
+  }
+
+  listUnplannedCustomers(
+    triggerName: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<CustomerRecord[]> {
+    return this.#run((q) => {
+      checkPageLimit(limit);
+      return q.unplannedCustomers.all(afterId ?? '', triggerName, limit).map(customerFromRow);
+    });
+  }
+
+  addSchedulePlans(
+    entries: readonly { plan: SchedulePlanRecord; timer: TimerRecord | null }[],
+  ): Promise<number> {
+    return this.#run((q) =>
+      this.#db
+        .transaction(() => {
+          let written = 0;
+          for (const { plan, timer } of entries) {
+            if (upsertPlan(q.insertSchedulePlan, plan).changes === 0) continue;
+            written += 1;
+            if (timer !== null) insertTimer(q, timer);
+          }
+          return written;
+        })
+        .immediate(),
+    );
   }
 
   nextTimerDueAt(): Promise<Instant | null> {
@@ -781,17 +813,7 @@ function commit(q: Statements, batch: WorkBatch, result: WorkResult): void {
       e.exitReason,
     );
   }
-  for (const t of result.timersToAdd) {
-    q.insertTimer.run(
-      t.id,
-      t.customerId,
-      t.enrollmentId,
-      t.kind,
-      t.dueAt,
-      toJson(t.payload),
-      t.status,
-    );
-  }
+  for (const t of result.timersToAdd) insertTimer(q, t);
   // After the inserts: a timer added and cancelled by the same batch ends cancelled.
   for (const id of result.timerIdsToCancel) q.cancelTimer.run(id);
   for (const m of result.messages) {
@@ -826,6 +848,7 @@ function commit(q: Statements, batch: WorkBatch, result: WorkResult): void {
       x.fired ? 1 : 0,
     );
   }
+  for (const plan of result.schedulePlans) upsertPlan(q.upsertSchedulePlan, plan);
   for (const s of result.triggerStates) {
     q.upsertTriggerState.run(s.customerId, s.triggerName, s.value ? 1 : 0);
   }
@@ -863,6 +886,24 @@ function commit(q: Statements, batch: WorkBatch, result: WorkResult): void {
   q.dropLease.run(batch.leaseId);
 }
 
+function upsertPlan(
+  statement: Statements['upsertSchedulePlan'],
+  plan: SchedulePlanRecord,
+): { changes: number } {
+  return statement.run(
+    plan.customerId,
+    plan.triggerName,
+    plan.timerId,
+    plan.dueAt,
+    plan.anchor,
+    plan.firedAnchor,
+  );
+}
+
+function insertTimer(q: Statements, t: TimerRecord): void {
+  q.insertTimer.run(t.id, t.customerId, t.enrollmentId, t.kind, t.dueAt, toJson(t.payload), t.status);
+}
+
 function upsertCustomer(q: Statements, customer: CustomerRecord): void {
   q.upsertCustomer.run(
     customer.id,
@@ -883,7 +924,15 @@ function insertJourneyEvent(q: Statements, event: JourneyEventRecord): void {
 }
 
 function emptyWork(customerId: string, events: StoredEvent[]): CustomerWork {
-  return { customerId, customer: null, events, timers: [], enrollments: [], triggerStates: {} };
+  return {
+    customerId,
+    customer: null,
+    events,
+    timers: [],
+    enrollments: [],
+    triggerStates: {},
+    schedulePlans: [],
+  };
 }
 
 function checkClaimOptions(options: ClaimOptions): void {

@@ -16,6 +16,7 @@ import type {
   JourneyStateRow,
   JourneyVersionRow,
   OutboxRow,
+  SchedulePlanRow,
   TimerRow,
 } from './rows.js';
 
@@ -87,6 +88,33 @@ export function prepareStatements(db: SqliteDatabase) {
     ),
     triggerStatesOf: db.prepare<[string], { trigger_name: string; value: number }>(
       'SELECT trigger_name, value FROM trigger_states WHERE customer_id = ?',
+    ),
+    schedulePlansOf: db.prepare<[string], SchedulePlanRow>(
+      'SELECT * FROM schedule_plans WHERE customer_id = ?',
+    ),
+    upsertSchedulePlan: db.prepare<
+      [string, string, Nullable<string>, Nullable<number>, Nullable<string>, Nullable<string>],
+      never
+    >(
+      `INSERT INTO schedule_plans (customer_id, trigger_name, timer_id, due_at, anchor, fired_anchor)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (customer_id, trigger_name) DO UPDATE SET timer_id = excluded.timer_id,
+         due_at = excluded.due_at, anchor = excluded.anchor, fired_anchor = excluded.fired_anchor`,
+    ),
+    /** A first plan only: the processor's plan, if it got there first, wins. */
+    insertSchedulePlan: db.prepare<
+      [string, string, Nullable<string>, Nullable<number>, Nullable<string>, Nullable<string>],
+      never
+    >(
+      `INSERT INTO schedule_plans (customer_id, trigger_name, timer_id, due_at, anchor, fired_anchor)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    ),
+    unplannedCustomers: db.prepare<[string, string, number], CustomerRow>(
+      `SELECT c.* FROM customers c
+        WHERE c.id > ? AND NOT EXISTS (
+          SELECT 1 FROM schedule_plans p WHERE p.customer_id = c.id AND p.trigger_name = ?)
+        ORDER BY c.id LIMIT ?`,
     ),
     /** Only reached for customers without a live lease: a conflict is an expired lease taken over. */
     takeLease: db.prepare<[string, string, string, number, number], never>(
