@@ -4,7 +4,7 @@ import { channelsSchema, rateLimitsSchema, templateSchema } from './delivery-sch
 import { journeySchema } from './journey-schema.js';
 import { alertSchema, dashboardSchema, webhookSchema } from './observability-schema.js';
 import { retryPolicySchema } from './retry-schema.js';
-import { ruleSchema } from './rule-schema.js';
+import { ruleSchema, WEEKDAYS } from './rule-schema.js';
 import { predictionSchema, scheduleSchema, triggerSchema } from './trigger-schema.js';
 import { keySchema, strictObject, timeWindowSchema, zoneNameSchema } from './value-schemas.js';
 
@@ -53,6 +53,22 @@ export const defaultsSchema = strictObject({
   quiet_hours: timeWindowSchema
     .optional()
     .meta({ description: "No messages in this local window, e.g. 22:00-08:00 (customer's zone)." }),
+  business_hours: strictObject({
+    days: z
+      .array(z.enum(WEEKDAYS))
+      .default(['mon', 'tue', 'wed', 'thu', 'fri'])
+      .meta({ description: 'Open days (default mon-fri).' }),
+    hours: timeWindowSchema
+      .prefault('09:00-17:00')
+      .refine((w) => !w.wrapsMidnight, { error: 'business hours cannot run over midnight' })
+      .meta({ description: "Opening hours in the customer's zone (default 09:00-17:00)." }),
+    holidays: z
+      .array(z.iso.date({ error: 'expected a date YYYY-MM-DD' }))
+      .default([])
+      .meta({ description: 'Closed dates, YYYY-MM-DD (local to each customer).' }),
+  })
+    .prefault({})
+    .meta({ description: "When schedules with business_hours: true may fire (customer's zone)." }),
 });
 
 /** Every top-level key, in documentation order: the specification's nine, then Waymark's own. */

@@ -116,6 +116,11 @@ describe('the example project', () => {
     expect(config.defaults).toEqual({
       timezone: 'Europe/Paris',
       quiet_hours: { text: '22:00-08:00', startMinute: 1320, endMinute: 480, wrapsMidnight: true },
+      business_hours: {
+        days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+        hours: { text: '09:00-17:00', startMinute: 540, endMinute: 1020, wrapsMidnight: false },
+        holidays: [],
+      },
     });
     expect(config.schedules[0]).toMatchObject({
       kind: 'cron',

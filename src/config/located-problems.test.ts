@@ -201,6 +201,34 @@ describe('located config problems', () => {
     expect(p.message).toBe("invalid cron expression '0 25 * * 1-5': Invalid value for hour: 25");
   });
 
+  it('relative schedules: anchor or after_event, and only relative takes at', () => {
+    const both = onlyError(
+      yaml(
+        'schedules:',
+        '  - name: Welcome',
+        '    relative: 7 days',
+        '    anchor: signup_date',
+        '    after_event: customer.created',
+      ),
+    );
+    expect(both).toMatchObject({ path: 'schedules[0].after_event' });
+    expect(both.message).toBe("a schedule counts from 'anchor' or from 'after_event', not both");
+    const at = onlyError(
+      yaml('schedules:', '  - name: M', '    cron: "0 9 * * *"', '    at: "10:00"'),
+    );
+    expect(at.message).toContain("'at' only applies with 'relative'");
+    const misfire = onlyError(
+      yaml('schedules:', '  - name: M', '    cron: "0 9 * * *"', '    misfire: twice'),
+    );
+    expect(misfire).toMatchObject({ line: 4, path: 'schedules[0].misfire' });
+  });
+
+  it('business hours cannot run over midnight', () => {
+    const p = onlyError(yaml('defaults:', '  business_hours:', '    hours: "22:00-06:00"'));
+    expect(p).toMatchObject({ line: 3, path: 'defaults.business_hours.hours' });
+    expect(p.message).toBe('business hours cannot run over midnight');
+  });
+
   it('bad time zone, with the closest zone', () => {
     const p = onlyError(
       yaml('schedules:', '  - name: Morning', '    cron: "0 9 * * *"', '    timezone: Europe/Pari'),

@@ -12,6 +12,7 @@ import {
   keySchema,
   nameSchema,
   strictObject,
+  timeOfDaySchema,
   timeZoneSchema,
 } from './value-schemas.js';
 
@@ -34,6 +35,24 @@ export const scheduleSchema = strictObject({
   anchor: fieldPathSchema
     .optional()
     .meta({ description: 'Customer date field the offset applies to.' }),
+  after_event: eventNameSchema
+    .optional()
+    .meta({ description: "Event whose time the offset applies to ('7 days after signup')." }),
+  at: timeOfDaySchema.optional().meta({
+    description:
+      'Local time of day of a relative fire whose offset is in days or longer (default 09:00).',
+  }),
+  business_hours: z.boolean().default(false).meta({
+    description: "Move each fire to the customer's next business hours (defaults.business_hours).",
+  }),
+  misfire: z.enum(['fire_once', 'skip']).default('fire_once').meta({
+    description:
+      'A fire missed while the engine was down (or already past when planned): fire once late, or skip it.',
+  }),
+  misfire_grace: durationSchema().optional().meta({
+    description:
+      'How late a fire may still happen (fire_once, default 1 day) or counts as on time (skip, default 1 minute).',
+  }),
 })
   .superRefine((s, ctx) => {
     if (s.cron !== undefined && s.relative !== undefined) {
@@ -48,12 +67,33 @@ export const scheduleSchema = strictObject({
         message: "a schedule needs 'cron', or 'relative' with 'anchor'",
       });
     }
-    if (s.relative !== undefined && s.anchor === undefined) {
+    if (s.relative !== undefined && s.anchor === undefined && s.after_event === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['anchor'],
         message:
-          "'relative' needs 'anchor', the date field it counts from (such as contract.end_date)",
+          "'relative' needs 'anchor', the date field it counts from (such as contract.end_date), or 'after_event'",
+      });
+    }
+    if (s.anchor !== undefined && s.after_event !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['after_event'],
+        message: "a schedule counts from 'anchor' or from 'after_event', not both",
+      });
+    }
+    if (s.after_event !== undefined && s.relative === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['after_event'],
+        message: "'after_event' only applies with 'relative'",
+      });
+    }
+    if (s.at !== undefined && s.relative === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['at'],
+        message: "'at' only applies with 'relative' (a cron expression has its own time)",
       });
     }
     if (s.anchor !== undefined && s.relative === undefined) {
