@@ -14,7 +14,15 @@ import {
   type RuleDefinition,
   type RuleSchedule,
 } from '../rules/index.js';
-import type { BatchTrigger, RuntimeJourney, RuntimeProject, RuntimeTrigger } from './project.js';
+import { CronTimetable, type BusinessHours } from '../scheduling/index.js';
+import type {
+  BatchTrigger,
+  RuntimeJourney,
+  RuntimeProject,
+  RuntimeTrigger,
+  ScheduleTiming,
+  ScheduleTrigger,
+} from './project.js';
 
 /** A journey as stored: its id, the version numbers in use and their definitions. */
 export interface StoredJourneyVersions {
@@ -74,6 +82,8 @@ export function compileProject(
   const eventTriggers = new Map<string, RuntimeTrigger[]>();
   const conditionTriggers: RuntimeTrigger[] = [];
   const batchTriggers = new Map<string, BatchTrigger>();
+  const scheduleTriggers = new Map<string, ScheduleTrigger>();
+  const schedules = new Map(config.schedules.map((s) => [s.name, s]));
   for (const trigger of config.triggers) {
     if (!trigger.enabled) continue;
     const actionDefs = triggerActions(trigger.action, namedActions);
@@ -107,8 +117,23 @@ export function compileProject(
             ? after + frequency.every.ms
             : (cron?.nextRun(new Date(after))?.getTime() ?? null),
       });
+    } else if (trigger.kind === 'schedule' && trigger.schedule !== undefined) {
+      const schedule = schedules.get(trigger.schedule);
+      if (schedule === undefined) {
+        throw new WaymarkError(
+          'PROJECT_INVALID',
+          `trigger '${trigger.name}': unknown schedule '${trigger.schedule}'`,
+        );
+      }
+      scheduleTriggers.set(trigger.name, {
+        name: trigger.name,
+        kind: 'schedule',
+        matches,
+        actions,
+        ...compileSchedule(schedule, config),
+      });
     }
-    // Schedule, prediction and batch condition triggers run from the scheduler, not per event.
+    // Prediction triggers run from the decision engine, not per event.
   }
 
   const customerRules: RuleDefinition[] = [];
@@ -137,7 +162,63 @@ export function compileProject(
     customerRules: compileRuleSet(customerRules),
     journeyRules: compileRuleSet(journeyRules),
     entryEvents,
+    scheduleTriggers,
+    defaultZone: config.defaults.timezone,
   };
+}
+
+/** A `schedules` entry compiled for the processor: when it fires, in which zone, misfire policy. */
+function compileSchedule(
+  schedule: WaymarkConfig['schedules'][number],
+  config: WaymarkConfig,
+): Omit<ScheduleTrigger, 'name' | 'kind' | 'matches' | 'actions'> {
+  const at = schedule.at === undefined ? NINE_AM : minuteToTime(schedule.at.minute);
+  let timing: ScheduleTiming;
+  if (schedule.cron !== undefined) {
+    timing = { kind: 'cron', timetable: new CronTimetable(schedule.cron.text) };
+  } else if (schedule.relative !== undefined && schedule.after_event !== undefined) {
+    timing = {
+      kind: 'after_event',
+      eventType: schedule.after_event,
+      offset: schedule.relative,
+      at,
+    };
+  } else if (schedule.relative !== undefined && schedule.anchor !== undefined) {
+    timing = {
+      kind: 'anchor',
+      field: schedule.anchor.replace(/^customer\./, ''),
+      offset: schedule.relative,
+      at,
+    };
+  } else {
+    throw new WaymarkError('PROJECT_INVALID', `schedule '${schedule.name}' has no timing`);
+  }
+  const zone = schedule.timezone;
+  const hours = config.defaults.business_hours;
+  const businessHours: BusinessHours = {
+    days: hours.days.map((d) => WEEKDAY_NUMBER[d]),
+    hours: { startMinute: hours.hours.startMinute, endMinute: hours.hours.endMinute },
+    holidays: new Set(hours.holidays),
+  };
+  return {
+    scheduleName: schedule.name,
+    timing,
+    zone:
+      zone === undefined
+        ? null
+        : zone.kind === 'zone'
+          ? { kind: 'zone', zone: zone.zone }
+          : { kind: 'field', field: zone.field.replace(/^customer\./, '') },
+    misfire: schedule.misfire,
+    misfireGraceMs: schedule.misfire_grace?.ms ?? null,
+    businessHours: schedule.business_hours ? businessHours : null,
+  };
+}
+
+const NINE_AM = { hour: 9, minute: 0, second: 0 };
+
+function minuteToTime(minute: number): { hour: number; minute: number; second: number } {
+  return { hour: Math.floor(minute / 60), minute: minute % 60, second: 0 };
 }
 
 /** What a trigger's `action:` name runs, as rule actions. */

@@ -30,7 +30,11 @@ import {
 } from './dispatcher.js';
 import { COMMAND_EVENT_PREFIX, processBatch } from './processor.js';
 import type { RuntimeProject } from './project.js';
+import { planSchedule } from './schedule-plans.js';
 import { Worker, type PassResult, type WorkerOptions } from './worker.js';
+
+/** How often the schedule planner looks for customers without a plan (imported ones). */
+const PLANNING_INTERVAL_MS = 60_000;
 
 /** What an engine is built from. Only `config`, `store` and `clock` are required. */
 export interface EngineOptions {
@@ -96,6 +100,8 @@ export class Engine {
   #started = false;
   /** Next due instant of each batch trigger, by name. */
   readonly #batchNext = new Map<string, number>();
+  /** When the schedule planner looks for unplanned customers next. */
+  #nextPlanningAt = Number.NEGATIVE_INFINITY;
 
   private constructor(
     options: EngineOptions,
@@ -138,6 +144,7 @@ export class Engine {
       log: this.log,
       options: options.worker ?? {},
       beforePass: async (now) => {
+        await this.planSchedules(now);
         await this.runDueBatchTriggers(now);
       },
     });
@@ -160,6 +167,39 @@ export class Engine {
    * applied in the customer's own order, where the conditions are checked again and the trigger
    * fires on the false→true edge.
    */
+  /**
+   * Gives every customer without a plan for a schedule trigger its first fire (customers imported
+   * straight into the store, or all of them when a schedule trigger is new). Customers that arrive
+   * through events are planned by the processor, in their own order; a plan the processor wrote
+   * meanwhile wins. Runs at start-up and then every minute; returns how many plans it wrote.
+   */
+  async planSchedules(now: number): Promise<number> {
+    if (now < this.#nextPlanningAt) return 0;
+    this.#nextPlanningAt = now + PLANNING_INTERVAL_MS;
+    let written = 0;
+    for (const trigger of this.#project.scheduleTriggers.values()) {
+      let afterId: string | null = null;
+      for (;;) {
+        const customers = await this.store.listUnplannedCustomers(trigger.name, afterId, 1000);
+        if (customers.length === 0) break;
+        const entries = customers.flatMap((customer) => {
+          const change = planSchedule(
+            trigger,
+            customer,
+            null,
+            now,
+            this.ids,
+            this.#project.defaultZone,
+          );
+          return change === null ? [] : [{ plan: change.plan, timer: change.timer }];
+        });
+        written += await this.store.addSchedulePlans(entries);
+        afterId = customers.at(-1)?.id ?? null;
+      }
+    }
+    return written;
+  }
+
   async runDueBatchTriggers(now: number): Promise<number> {
     let queued = 0;
     for (const [name, due] of this.#batchNext) {

@@ -28,6 +28,7 @@ import {
   type JsonObject,
   type JsonValue,
   type MessageRecord,
+  type SchedulePlanRecord,
   type StoredEvent,
   type TaskRecord,
   type TimerRecord,
@@ -46,6 +47,7 @@ import {
 } from '../journeys/index.js';
 import type { ResolvedAction, RuleContext } from '../rules/index.js';
 import type { RuntimeProject, RuntimeTrigger } from './project.js';
+import { planSchedule } from './schedule-plans.js';
 
 /** Event types the engine itself writes to the event log (API commands); clients may not post them. */
 export const COMMAND_EVENT_PREFIX = 'waymark.';
@@ -114,6 +116,9 @@ interface Snapshot {
   changed: Set<string>;
   triggerStates: Record<string, boolean>;
   changedTriggerStates: Set<string>;
+  plans: Map<string, SchedulePlanRecord>;
+  changedPlans: Set<string>;
+  eventAnchors: Map<string, Instant>;
 }
 
 /** Per-customer processing state for one batch. */
@@ -133,6 +138,11 @@ class CustomerRun {
   #changedEnrollments = new Set<string>();
   #triggerStates: Record<string, boolean>;
   #changedTriggerStates = new Set<string>();
+  /** Schedule plans by trigger name, as they stand after the inputs applied so far. */
+  #plans: Map<string, SchedulePlanRecord>;
+  #changedPlans = new Set<string>();
+  /** Time of the latest event of each `after_event` schedule trigger seen in this batch. */
+  #eventAnchors = new Map<string, Instant>();
   #viewCache: {
     profile: CustomerRecord | null;
     active: string[];
@@ -158,6 +168,7 @@ class CustomerRun {
     this.#customer = work.customer;
     this.#enrollments = new Map(work.enrollments.map((e) => [e.id, e]));
     this.#triggerStates = { ...work.triggerStates };
+    this.#plans = new Map(work.schedulePlans.map((p) => [p.triggerName, p]));
   }
 
   run(): void {
@@ -183,6 +194,7 @@ class CustomerRun {
         }
       }
     }
+    this.#planSchedules();
     this.#flush();
   }
 
@@ -195,6 +207,11 @@ class CustomerRun {
     }
     const profileChanged = this.#applyProfileChange(event);
     if (this.#deleted) return;
+    for (const trigger of this.#project.scheduleTriggers.values()) {
+      if (trigger.timing.kind === 'after_event' && trigger.timing.eventType === event.type) {
+        this.#eventAnchors.set(trigger.name, event.occurredAt);
+      }
+    }
     const journeyEvent = toJourneyEvent(event);
     for (const enrollment of this.#activeEnrollments()) {
       this.#advance(enrollment, { kind: 'event', event: journeyEvent });
@@ -212,6 +229,10 @@ class CustomerRun {
 
   #onTimer(timer: TimerRecord): void {
     if (this.#deleted || this.#customer === null) return;
+    if (timer.kind === 'schedule') {
+      this.#fireSchedule(timer);
+      return;
+    }
     if (timer.kind === 'delayed_action') {
       const action = timer.payload['action'] as unknown as ResolvedAction | undefined;
       if (action) this.#runAction(action, { source: 'delayed_action', name: timer.id }, null);
@@ -418,24 +439,30 @@ class CustomerRun {
 
   #recordTrigger(
     trigger: RuntimeTrigger,
-    event: StoredEvent,
+    event: StoredEvent | null,
     fired: boolean,
     started: number,
   ): void {
     this.#out.triggerExecutions.push({
       triggerName: trigger.name,
       customerId: this.#work.customerId,
-      eventSeq: event.seq,
+      eventSeq: event?.seq ?? null,
       executedAt: this.#now,
       processingTimeMs: Math.max(0, this.#elapsed() - started),
       fired,
     });
   }
 
-  #runTriggerActions(trigger: RuntimeTrigger, context: ConditionContext, event: StoredEvent): void {
+  #runTriggerActions(
+    trigger: RuntimeTrigger,
+    context: ConditionContext,
+    event: StoredEvent | null,
+    why: JsonObject = {},
+  ): void {
     this.#decision('trigger_fired', trigger.name, {
       trigger: trigger.name,
-      event_type: event.type,
+      event_type: event?.type ?? null,
+      ...why,
     });
     for (const action of trigger.actions) {
       this.#runAction(
@@ -444,6 +471,84 @@ class CustomerRun {
         null,
       );
     }
+  }
+
+  // ---- schedules ---------------------------------------------------------------------------
+
+  /**
+   * A schedule timer came due. It fires only if it is still the plan's timer (a moved anchor or a
+   * changed zone replaced it; a replaced timer is cancelled, but one already claimed may still
+   * arrive). After downtime it fires once however many fires were missed, or is skipped when
+   * later than the grace under `misfire: skip`; either way the next fire is planned from now.
+   */
+  #fireSchedule(timer: TimerRecord): void {
+    const name = typeof timer.payload['trigger'] === 'string' ? timer.payload['trigger'] : '';
+    const trigger = this.#project.scheduleTriggers.get(name);
+    const plan = this.#plans.get(name);
+    if (trigger === undefined || plan?.timerId !== timer.id) return;
+    this.#setPlan({
+      ...plan,
+      timerId: null,
+      dueAt: null,
+      firedAnchor: trigger.timing.kind === 'cron' ? plan.firedAnchor : plan.anchor,
+    });
+    const lateMs = this.#now - timer.dueAt;
+    const why = {
+      schedule: trigger.scheduleName,
+      due_at: new Date(timer.dueAt).toISOString(),
+      late_ms: lateMs,
+      anchor: plan.anchor,
+    };
+    if (trigger.misfire === 'skip' && lateMs > (trigger.misfireGraceMs ?? 60_000)) {
+      this.#decision('schedule_missed', trigger.name, { ...why, misfire: 'skip' });
+      return;
+    }
+    const started = this.#elapsed();
+    const context = this.#context(null);
+    const fired = trigger.matches === null || trigger.matches(context);
+    this.#recordTrigger(trigger, null, fired, started);
+    if (fired) this.#runTriggerActions(trigger, context, null, why);
+  }
+
+  /** Brings every schedule plan of the customer up to date with its profile (see schedule-plans). */
+  #planSchedules(): void {
+    if (this.#project.scheduleTriggers.size === 0) return;
+    const customer = this.#customer;
+    if (this.#deleted || customer === null) {
+      // A deleted profile keeps no pending fires.
+      for (const plan of this.#plans.values()) {
+        if (plan.timerId === null) continue;
+        this.#out.timerIdsToCancel.push(plan.timerId);
+        this.#setPlan({ ...plan, timerId: null, dueAt: null });
+      }
+      return;
+    }
+    for (const trigger of this.#project.scheduleTriggers.values()) {
+      const change = planSchedule(
+        trigger,
+        customer,
+        this.#plans.get(trigger.name) ?? null,
+        this.#now,
+        this.#ids,
+        this.#project.defaultZone,
+        this.#eventAnchors.get(trigger.name) ?? null,
+      );
+      if (change === null) continue;
+      if (change.cancelTimerId !== null) this.#out.timerIdsToCancel.push(change.cancelTimerId);
+      if (change.timer !== null) this.#out.timersToAdd.push(change.timer);
+      this.#setPlan(change.plan);
+      if (change.note === 'missed' || change.note === 'invalid_anchor') {
+        this.#decision(`schedule_${change.note}`, trigger.name, {
+          schedule: trigger.scheduleName,
+          anchor: change.plan.anchor,
+        });
+      }
+    }
+  }
+
+  #setPlan(plan: SchedulePlanRecord): void {
+    this.#plans.set(plan.triggerName, plan);
+    this.#changedPlans.add(plan.triggerName);
   }
 
   #enrollByEntryEvent(event: StoredEvent, journeyEvent: JourneyInputEvent): void {
@@ -897,6 +1002,9 @@ class CustomerRun {
       changed: new Set(this.#changedEnrollments),
       triggerStates: { ...this.#triggerStates },
       changedTriggerStates: new Set(this.#changedTriggerStates),
+      plans: new Map(this.#plans),
+      changedPlans: new Set(this.#changedPlans),
+      eventAnchors: new Map(this.#eventAnchors),
     };
   }
 
@@ -910,6 +1018,9 @@ class CustomerRun {
     this.#changedEnrollments = s.changed;
     this.#triggerStates = s.triggerStates;
     this.#changedTriggerStates = s.changedTriggerStates;
+    this.#plans = s.plans;
+    this.#changedPlans = s.changedPlans;
+    this.#eventAnchors = s.eventAnchors;
   }
 
   #flush(): void {
@@ -920,6 +1031,10 @@ class CustomerRun {
     for (const id of this.#changedEnrollments) {
       const e = this.#enrollments.get(id);
       if (e) this.#out.enrollmentUpserts.push(e);
+    }
+    for (const name of this.#changedPlans) {
+      const plan = this.#plans.get(name);
+      if (plan) this.#out.schedulePlans.push(plan);
     }
     for (const name of this.#changedTriggerStates) {
       this.#out.triggerStates.push({

@@ -2,6 +2,12 @@ import type { CompiledConditions } from '../conditions/index.js';
 import type { CompiledJourney } from '../journeys/index.js';
 import type { ConditionContext } from '../conditions/index.js';
 import type { ResolvedAction, RuleSet } from '../rules/index.js';
+import type {
+  BusinessHours,
+  CalendarDuration,
+  CronTimetable,
+  TimeOfDay,
+} from '../scheduling/index.js';
 
 /**
  * Everything the processor needs from the configuration, compiled once: the current journeys and
@@ -29,6 +35,49 @@ export interface RuntimeProject {
   readonly journeyRules: RuleSet;
   /** Journeys whose `entry.event` names an event type, by that type. */
   readonly entryEvents: ReadonlyMap<string, readonly string[]>;
+  /** Time-based triggers (`schedule:`), by name: each customer has a durable timer per trigger. */
+  readonly scheduleTriggers: ReadonlyMap<string, ScheduleTrigger>;
+  /** Zone of customers whose profile has none (`defaults.timezone`). */
+  readonly defaultZone: string;
+}
+
+/** When a schedule trigger fires for a customer. */
+export type ScheduleTiming =
+  | { readonly kind: 'cron'; readonly timetable: CronTimetable }
+  | {
+      readonly kind: 'anchor';
+      /** Profile field path (without `customer.`). */
+      readonly field: string;
+      readonly offset: CalendarDuration;
+      readonly at: TimeOfDay;
+    }
+  | {
+      readonly kind: 'after_event';
+      readonly eventType: string;
+      readonly offset: CalendarDuration;
+      readonly at: TimeOfDay;
+    };
+
+/** A schedule trigger: the trigger plus its compiled schedule. */
+export interface ScheduleTrigger extends RuntimeTrigger {
+  readonly kind: 'schedule';
+  /** The `schedules` entry's name. */
+  readonly scheduleName: string;
+  readonly timing: ScheduleTiming;
+  /** A fixed zone, or the profile field holding the customer's (null: the customer's `timezone`). */
+  readonly zone:
+    | { readonly kind: 'zone'; readonly zone: string }
+    | { readonly kind: 'field'; readonly field: string }
+    | null;
+  readonly misfire: 'fire_once' | 'skip';
+  /**
+   * How late a fire may be and still happen (fire_once) or count as on time (skip); null for the
+   * defaults: a due timer always fires once under fire_once, and counts as on time within a minute
+   * under skip; a fire already past when it is planned happens only within a day.
+   */
+  readonly misfireGraceMs: number | null;
+  /** Fires are moved into these hours, or null. */
+  readonly businessHours: BusinessHours | null;
 }
 
 /** One journey: its current version, the versions enrollments are still on, and whether it is paused. */
@@ -42,7 +91,7 @@ export interface RuntimeJourney {
 /** A trigger compiled for the processor. */
 export interface RuntimeTrigger {
   readonly name: string;
-  readonly kind: 'event' | 'condition';
+  readonly kind: 'event' | 'condition' | 'schedule';
   /** Extra conditions (event triggers) or the trigger's conditions (condition triggers); null = always. */
   readonly matches: CompiledConditions | null;
   /** What firing does. */

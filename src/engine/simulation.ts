@@ -97,6 +97,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       })),
     );
     if (options.prepare) await options.prepare(engine);
+    // The first pass plans schedules for the given customers, so their first fires are timers.
+    await engine.runUntilIdle();
     let next = 0;
     for (let jump = 0; jump < MAX_JUMPS; jump++) {
       const nextEvent = events[next]?.occurredAt ?? Infinity;

@@ -1,0 +1,172 @@
+/**
+ * Planning schedule triggers for one customer, purely: given the profile, the current plan and
+ * `now`, what the plan should be and which durable timer carries its next fire. Used by the
+ * processor (in the customer's order, after each batch of inputs) and by the planner (customers
+ * that never had a plan, such as imported ones) alike, so both plan the same way.
+ *
+ * A plan remembers the anchor it was computed from: the customer's zone for a cron schedule, the
+ * date value (and zone) for an anchored one, the event time for `after_event`. It is recomputed
+ * only when that anchor changes — a moved contract end moves the reminder, a removed one cancels
+ * it — and `firedAnchor` keeps an anchored schedule from firing twice for the same value.
+ */
+import type {
+  CustomerRecord,
+  IdSource,
+  Instant,
+  SchedulePlanRecord,
+  TimerRecord,
+} from '../core/index.js';
+import {
+  addToInstant,
+  anchoredFireAt,
+  atTimeOfDay,
+  customerZone,
+  nextOpenMoment,
+} from '../scheduling/index.js';
+import { DateTime } from 'luxon';
+import type { ScheduleTrigger } from './project.js';
+
+const DAY_MS = 86_400_000;
+
+/** What planning decided: the new plan, a timer to add, a timer to cancel, and why (for decisions). */
+export interface PlanChange {
+  plan: SchedulePlanRecord;
+  timer: TimerRecord | null;
+  cancelTimerId: string | null;
+  /** Set when a fire was not planned although the anchor is there (already fired, missed, invalid). */
+  note: 'already_fired' | 'missed' | 'invalid_anchor' | 'no_anchor' | 'never_fires' | null;
+}
+
+/** Reads a dotted path (`contract.end_date`) from profile attributes. */
+function readPath(attributes: Readonly<Record<string, unknown>>, path: string): unknown {
+  let value: unknown = attributes;
+  for (const key of path.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** The zone a schedule runs in for this customer. */
+export function scheduleZone(
+  trigger: ScheduleTrigger,
+  attributes: Readonly<Record<string, unknown>>,
+  defaultZone: string,
+): string {
+  const zone = trigger.zone;
+  if (zone?.kind === 'zone') return zone.zone;
+  if (zone?.kind === 'field') {
+    const value = readPath(attributes, zone.field);
+    return customerZone({ timezone: value }, defaultZone);
+  }
+  return customerZone(attributes, defaultZone);
+}
+
+/**
+ * Plans one schedule trigger for one customer. `eventAt` is the time of the latest `after_event`
+ * event seen in this batch, if any. Returns null when the current plan stands.
+ */
+export function planSchedule(
+  trigger: ScheduleTrigger,
+  customer: CustomerRecord,
+  current: SchedulePlanRecord | null,
+  now: Instant,
+  ids: IdSource,
+  defaultZone: string,
+  eventAt: Instant | null = null,
+): PlanChange | null {
+  const zone = scheduleZone(trigger, customer.attributes, defaultZone);
+  const timing = trigger.timing;
+  let anchor: string | null;
+  let fireAt: () => number | 'invalid_anchor' | null;
+  switch (timing.kind) {
+    case 'cron':
+      anchor = zone;
+      fireAt = () => timing.timetable.nextAfter(now, zone);
+      break;
+    case 'anchor': {
+      const value = readPath(customer.attributes, timing.field);
+      anchor =
+        value === undefined || value === null || value === ''
+          ? null
+          : `${JSON.stringify(value)}@${zone}`;
+      fireAt = () => {
+        const at = anchoredFireAt(value, timing.offset, zone, timing.at);
+        return typeof at === 'number' ? at : 'invalid_anchor';
+      };
+      break;
+    }
+    case 'after_event': {
+      const from = eventAt;
+      // Only a new event re-plans; without one the current plan (or none) stands.
+      anchor =
+        from === null ? (current?.anchor ?? null) : `${new Date(from).toISOString()}@${zone}`;
+      fireAt = () => {
+        if (from === null) return null;
+        const moved = addToInstant(from, timing.offset, zone);
+        return timing.offset.unit !== undefined && /^(d|days?|w|weeks?)$/i.test(timing.offset.unit)
+          ? atTimeOfDay(DateTime.fromMillis(moved, { zone }), timing.at).toMillis()
+          : moved;
+      };
+      break;
+    }
+  }
+
+  const base: SchedulePlanRecord = current ?? {
+    customerId: customer.id,
+    triggerName: trigger.name,
+    timerId: null,
+    dueAt: null,
+    anchor: null,
+    firedAnchor: null,
+  };
+  const cancelTimerId = base.timerId;
+  const idle = (note: PlanChange['note']): PlanChange => ({
+    plan: { ...base, timerId: null, dueAt: null, anchor },
+    timer: null,
+    cancelTimerId,
+    note,
+  });
+
+  if (anchor === null) {
+    // No anchor (never set, or removed): cancel what was planned. An idle plan is still written
+    // the first time, so the planner does not come back to this customer on every pass.
+    if (current !== null && current.anchor === null && current.timerId === null) return null;
+    return idle('no_anchor');
+  }
+  // Unchanged anchor: a cron plan stands while it has a timer (after a fire it plans the next);
+  // an anchored plan stands either way (fired, missed or pending).
+  if (current !== null && current.anchor === anchor) {
+    if (timing.kind !== 'cron' || current.timerId !== null) return null;
+  }
+  if (timing.kind !== 'cron' && base.firedAnchor === anchor) return idle('already_fired');
+
+  const computed = fireAt();
+  if (computed === 'invalid_anchor') return idle('invalid_anchor');
+  if (computed === null) return idle('never_fires');
+  let due = computed;
+  if (due < now) {
+    // Already past when planned (an anchor set late, a date in the past): fire once now if still
+    // within the grace, else it is missed.
+    if (trigger.misfire === 'skip' || now - due > (trigger.misfireGraceMs ?? DAY_MS)) {
+      return idle('missed');
+    }
+    due = now;
+  }
+  if (trigger.businessHours !== null) due = nextOpenMoment(trigger.businessHours, due, zone) ?? due;
+  const timer: TimerRecord = {
+    id: ids.next('tmr'),
+    customerId: customer.id,
+    enrollmentId: null,
+    kind: 'schedule',
+    dueAt: due,
+    payload: { trigger: trigger.name, schedule: trigger.scheduleName, anchor, zone },
+    status: 'pending',
+  };
+  return {
+    plan: { ...base, timerId: timer.id, dueAt: due, anchor },
+    timer,
+    cancelTimerId,
+    note: null,
+  };
+}
