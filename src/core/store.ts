@@ -192,6 +192,11 @@ export interface Store {
   releaseWork(batch: WorkBatch): Promise<void>;
   /** Earliest due instant of a pending timer, or null: how long a worker (or simulation) may sleep. */
   nextTimerDueAt(): Promise<Instant | null>;
+  /**
+   * When the earliest pending outbox entry becomes available (a message held by quiet hours, a
+   * retry, a claim that may expire), or null: workers and simulations wake for it.
+   */
+  nextOutboxAvailableAt(): Promise<Instant | null>;
 
   // ---- schedules ---------------------------------------------------------------------------
   /**

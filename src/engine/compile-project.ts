@@ -14,7 +14,7 @@ import {
   type RuleDefinition,
   type RuleSchedule,
 } from '../rules/index.js';
-import { CronTimetable, type BusinessHours } from '../scheduling/index.js';
+import { CronTimetable, type BusinessHours, type DailyWindow } from '../scheduling/index.js';
 import type {
   BatchTrigger,
   RuntimeJourney,
@@ -164,7 +164,18 @@ export function compileProject(
     entryEvents,
     scheduleTriggers,
     defaultZone: config.defaults.timezone,
+    quietHours: quietHoursByChannel(config),
   };
+}
+
+function quietHoursByChannel(config: WaymarkConfig): Map<string, DailyWindow> {
+  const windows = new Map<string, DailyWindow>();
+  const global = config.defaults.quiet_hours;
+  for (const [name, channel] of Object.entries(config.channels)) {
+    const window = channel.silent_hours ?? (channel.type === 'in_app' ? undefined : global);
+    if (window !== undefined) windows.set(name, window);
+  }
+  return windows;
 }
 
 /** A `schedules` entry compiled for the processor: when it fires, in which zone, misfire policy. */

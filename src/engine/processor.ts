@@ -47,6 +47,7 @@ import {
 } from '../journeys/index.js';
 import type { ResolvedAction, RuleContext } from '../rules/index.js';
 import type { RuntimeProject, RuntimeTrigger } from './project.js';
+import { customerZone, windowEnd } from '../scheduling/index.js';
 import { planSchedule } from './schedule-plans.js';
 
 /** Event types the engine itself writes to the event log (API commands); clients may not post them. */
@@ -937,6 +938,27 @@ class CustomerRun {
    * for the dispatcher.
    */
   #queueMessage(message: MessageRecord, payload: JsonObject): void {
+    const heldUntil = this.#quietHoursEnd(message);
+    if (heldUntil !== null) {
+      // Held, not dropped: the outbox entry becomes available when the window ends.
+      this.#out.messages.push(message);
+      this.#out.outbox.push(outboxEntry('message', message.idempotencyKey, payload, heldUntil));
+      this.#pushJourneyEvent({
+        type: 'message.deferred',
+        journeyId: message.journeyId ?? '',
+        customerId: message.customerId,
+        timestamp: this.#now,
+        data: {
+          message_id: message.id,
+          channel: message.channel,
+          step_id: message.stepId,
+          enrollment_id: message.enrollmentId,
+          reason: 'quiet_hours',
+          until: new Date(heldUntil).toISOString(),
+        },
+      });
+      return;
+    }
     if (!this.#storeDeliveredChannels.has(message.channel)) {
       this.#out.messages.push(message);
       this.#out.outbox.push(outboxEntry('message', message.idempotencyKey, payload, this.#now));
@@ -961,6 +983,18 @@ class CustomerRun {
         delivered: true,
       },
     });
+  }
+
+  /**
+   * When the quiet hours a message falls into end, in the customer's local time, or null when it
+   * may go now. Critical messages are never held.
+   */
+  #quietHoursEnd(message: MessageRecord): Instant | null {
+    const window = this.#project.quietHours.get(message.channel);
+    if (window === undefined || message.priority === 'critical') return null;
+    const zone = customerZone(this.#customer?.attributes ?? {}, this.#project.defaultZone);
+    const end = windowEnd(window, this.#now, zone);
+    return end === this.#now ? null : end;
   }
 
   /** Journey events are published from their own log (by cursor), so no outbox row is needed. */

@@ -6,6 +6,7 @@ import type {
   BusinessHours,
   CalendarDuration,
   CronTimetable,
+  DailyWindow,
   TimeOfDay,
 } from '../scheduling/index.js';
 
@@ -39,6 +40,11 @@ export interface RuntimeProject {
   readonly scheduleTriggers: ReadonlyMap<string, ScheduleTrigger>;
   /** Zone of customers whose profile has none (`defaults.timezone`). */
   readonly defaultZone: string;
+  /**
+   * Local windows in which a channel delivers nothing, by channel: its `silent_hours`, else the
+   * global `defaults.quiet_hours` (except in-app, which the customer only sees when they look).
+   */
+  readonly quietHours: ReadonlyMap<string, DailyWindow>;
 }
 
 /** When a schedule trigger fires for a customer. */

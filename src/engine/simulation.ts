@@ -102,7 +102,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     let next = 0;
     for (let jump = 0; jump < MAX_JUMPS; jump++) {
       const nextEvent = events[next]?.occurredAt ?? Infinity;
-      const nextTimer = (await store.nextTimerDueAt()) ?? Infinity;
+      const nextTimer = Math.min(
+        (await store.nextTimerDueAt()) ?? Infinity,
+        // Messages held by quiet hours go out when their window ends.
+        (await store.nextOutboxAvailableAt()) ?? Infinity,
+      );
       const nextBatch = engine.nextBatchTriggerAt() ?? Infinity;
       const due = Math.max(Math.min(nextEvent, nextTimer, nextBatch), clock.now());
       if (due > options.until || due === Infinity) break;

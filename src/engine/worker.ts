@@ -165,8 +165,12 @@ export class Worker {
       this.#wakeRequested = false;
       return;
     }
-    const next = await this.#store.nextTimerDueAt().catch(() => null);
-    const untilTimer = next === null ? Infinity : Math.max(0, next - this.#clock.now());
+    const [timer, outbox] = await Promise.all([
+      this.#store.nextTimerDueAt().catch(() => null),
+      this.#store.nextOutboxAvailableAt().catch(() => null),
+    ]);
+    const next = Math.min(timer ?? Infinity, outbox ?? Infinity);
+    const untilTimer = next === Infinity ? Infinity : Math.max(0, next - this.#clock.now());
     const delay = Math.min(this.#options.idlePollMs, untilTimer);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, delay);

@@ -1057,6 +1057,18 @@ export function describeStoreConformance<S extends Store>(
         expect(await store.claimOutbox({ now: T0 + 100 * MINUTE, limit: 10 })).toEqual([]);
       });
 
+      it('says when the earliest pending entry becomes available', async () => {
+        expect(await store.nextOutboxAvailableAt()).toBeNull();
+        await seedOutbox([
+          outboxEntry({ key: 'later', availableAt: T0 + 8 * MINUTE }),
+          outboxEntry({ key: 'sooner', availableAt: T0 + 3 * MINUTE }),
+        ]);
+        expect(await store.nextOutboxAvailableAt()).toBe(T0 + 3 * MINUTE);
+        const [sooner] = await store.claimOutbox({ now: T0 + 3 * MINUTE, limit: 1 });
+        await store.completeOutbox([must(must(sooner).seq)]);
+        expect(await store.nextOutboxAvailableAt()).toBe(T0 + 8 * MINUTE);
+      });
+
       it('records delivery outcomes, their journey events and the finished entries together', async () => {
         await processWith('c1', {
           messages: [message({ id: 'm1' }), message({ id: 'm2' }), message({ id: 'm3' })],

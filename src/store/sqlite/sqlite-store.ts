@@ -390,6 +390,10 @@ export class SqliteStore implements Store {
     );
   }
 
+  nextOutboxAvailableAt(): Promise<Instant | null> {
+    return this.#run((q) => q.nextOutboxAvailableAt.get()?.available_at ?? null);
+  }
+
   nextTimerDueAt(): Promise<Instant | null> {
     return this.#run((q) => q.nextTimerDueAt.get()?.due_at ?? null);
   }
@@ -901,7 +905,15 @@ function upsertPlan(
 }
 
 function insertTimer(q: Statements, t: TimerRecord): void {
-  q.insertTimer.run(t.id, t.customerId, t.enrollmentId, t.kind, t.dueAt, toJson(t.payload), t.status);
+  q.insertTimer.run(
+    t.id,
+    t.customerId,
+    t.enrollmentId,
+    t.kind,
+    t.dueAt,
+    toJson(t.payload),
+    t.status,
+  );
 }
 
 function upsertCustomer(q: Statements, customer: CustomerRecord): void {

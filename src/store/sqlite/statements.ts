@@ -281,6 +281,9 @@ export function prepareStatements(db: SqliteDatabase) {
     nextTimerDueAt: db.prepare<[], { due_at: number | null }>(
       `SELECT MIN(due_at) AS due_at FROM timers WHERE status = 'pending'`,
     ),
+    nextOutboxAvailableAt: db.prepare<[], { available_at: number | null }>(
+      `SELECT MIN(available_at) AS available_at FROM outbox WHERE status = 'pending'`,
+    ),
     pendingEventCount: db.prepare<[], { pending: number }>(
       `SELECT COUNT(*) AS pending FROM events WHERE status = 'pending'`,
     ),

@@ -1,0 +1,92 @@
+/**
+ * Quiet hours in virtual time: a message that falls inside a channel's `silent_hours` (or the
+ * global `defaults.quiet_hours`) in the customer's local time is held to the window's end, with a
+ * `message.deferred` journey event saying so, and sent then.
+ */
+import { DateTime } from 'luxon';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFromString } from '../config/index.js';
+import type { JourneyEventRecord, NewEvent } from '../core/index.js';
+import { openStore } from '../store/index.js';
+import { simulate } from './simulation.js';
+
+const CONFIG = loadConfigFromString(
+  `
+defaults:
+  quiet_hours: "21:00-07:00"
+channels:
+  push: { provider: firebase, silent_hours: "22:00-08:00" }
+  in_app: { provider: internal }
+  email: { provider: smtp }
+journeys:
+  - id: nudge
+    entry: { event: signed_up }
+    stages:
+      - id: main
+        steps:
+          - { id: p, type: send, channel: push, content: { body: hi } }
+          - { id: e, type: send, channel: email, content: { subject: hi, body: hi } }
+          - { id: i, type: send, channel: in_app, content: { body: hi } }
+          - { id: alarm, type: send, channel: push, priority: critical, content: { body: now } }
+`,
+  'quiet.yaml',
+);
+
+function signedUp(customerId: string, localIso: string, zone: string): NewEvent {
+  return {
+    type: 'signed_up',
+    customerId,
+    occurredAt: DateTime.fromISO(localIso, { zone }).toMillis(),
+    payload: {},
+  };
+}
+
+const local = (ms: number, zone: string) =>
+  DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true });
+
+function timeline(events: JourneyEventRecord[], zone: string): string[] {
+  return events
+    .filter((e) => e.type === 'message.sent' || e.type === 'message.deferred')
+    .map(
+      (e) =>
+        `${e.type} ${JSON.stringify(e.data['step_id'])} ${local(e.timestamp, zone) ?? ''}${
+          e.type === 'message.deferred' ? ` until ${JSON.stringify(e.data['until'])}` : ''
+        }`,
+    );
+}
+
+describe('quiet hours', () => {
+  it('holds push and email to the end of their windows over midnight, in the customer zone', async () => {
+    const zone = 'Europe/Berlin';
+    const result = await simulate({
+      config: CONFIG,
+      openStore: () => openStore({ file: ':memory:' }),
+      customers: [{ id: 'c1', attributes: { timezone: zone } }],
+      events: [signedUp('c1', '2026-06-10T23:10', zone)],
+      until: Date.parse('2026-06-12T00:00:00Z'),
+    });
+    expect(timeline(result.journeyEvents, zone)).toEqual([
+      'message.deferred "p" 2026-06-10T23:10:00+02:00 until "2026-06-11T06:00:00.000Z"',
+      'message.deferred "e" 2026-06-10T23:10:00+02:00 until "2026-06-11T05:00:00.000Z"',
+      // In-app is not held by the global quiet hours; a critical push is never held.
+      'message.sent "i" 2026-06-10T23:10:00+02:00',
+      'message.sent "alarm" 2026-06-10T23:10:00+02:00',
+      'message.sent "e" 2026-06-11T07:00:00+02:00',
+      'message.sent "p" 2026-06-11T08:00:00+02:00',
+    ]);
+  });
+
+  it('sends at once outside the window: the same UTC instant is daytime in New York', async () => {
+    const zone = 'America/New_York';
+    const result = await simulate({
+      config: CONFIG,
+      openStore: () => openStore({ file: ':memory:' }),
+      customers: [{ id: 'c2', attributes: { timezone: zone } }],
+      events: [signedUp('c2', '2026-06-10T17:10', zone)],
+      until: Date.parse('2026-06-12T00:00:00Z'),
+    });
+    expect(
+      timeline(result.journeyEvents, zone).every((line) => line.startsWith('message.sent')),
+    ).toBe(true);
+  });
+});
