@@ -74,14 +74,20 @@ describe('the example project in simulated time', () => {
       until: T0 + 2 * DAY,
     });
     // login.first ends the wait (no `next`: the stage goes on to the profile reminder); the profile
-    // update then satisfies stage_1_complete, which advances the enrollment to activation.
+    // update then satisfies stage_1_complete, which advances the enrollment to activation. Both
+    // e-mails fall at 07:00 in New York (the example's default zone), inside its quiet hours
+    // (22:00-08:00): they are held to 08:00 and sent then.
     expect(path(result.journeyEvents, 'c1')).toEqual([
       'journey.enrolled:onboarding_v2',
       'message.sent:onboarding_v2',
-      'message.sent:onboarding_v2',
+      'message.deferred:onboarding_v2',
       'journey.stage_changed:onboarding_v2>activation',
+      'message.deferred:onboarding_v2',
+      'message.sent:onboarding_v2',
       'message.sent:onboarding_v2',
     ]);
+    const sent = result.journeyEvents.filter((e) => e.type === 'message.sent').at(-1);
+    expect(new Date(sent?.timestamp ?? 0).toISOString()).toBe('2026-03-03T13:00:00.000Z');
     const emails = result.messages.filter((m) => m.customerId === 'c1').map((m) => m.stepId);
     expect(emails).toEqual(['welcome_in_app', 'profile_reminder', 'activation_tips']);
   });
