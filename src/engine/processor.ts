@@ -19,6 +19,7 @@
 import {
   emptyWorkResult,
   assertNever,
+  isValidTimeZone,
   type AlertRecord,
   type CustomerRecord,
   type CustomerWork,
@@ -206,8 +207,10 @@ class CustomerRun {
       this.#onCommand(event);
       return;
     }
+    const zoneBefore = this.#customer?.attributes['timezone'];
     const profileChanged = this.#applyProfileChange(event);
     if (this.#deleted) return;
+    if (profileChanged) this.#checkTimeZone(zoneBefore);
     for (const trigger of this.#project.scheduleTriggers.values()) {
       if (trigger.timing.kind === 'after_event' && trigger.timing.eventType === event.type) {
         this.#eventAnchors.set(trigger.name, event.occurredAt);
@@ -472,6 +475,21 @@ class CustomerRun {
         null,
       );
     }
+  }
+
+  /**
+   * A `timezone` the runtime does not know is reported once when it is set (a decision the
+   * customer's explanation shows), and the default zone is used meanwhile: never a crash, never a
+   * silent guess.
+   */
+  #checkTimeZone(before: unknown): void {
+    const zone = this.#customer?.attributes['timezone'];
+    if (zone === undefined || zone === null || zone === before) return;
+    if (typeof zone === 'string' && isValidTimeZone(zone)) return;
+    this.#decision('invalid_timezone', this.#work.customerId, {
+      value: toJson(zone),
+      used: this.#project.defaultZone,
+    });
   }
 
   // ---- schedules ---------------------------------------------------------------------------

@@ -90,3 +90,43 @@ describe('quiet hours', () => {
     ).toBe(true);
   });
 });
+
+describe('customer time zones', () => {
+  it('an invalid zone is reported once as a decision and the default zone is used', async () => {
+    const store = await openStore({ file: ':memory:' });
+    let decisions: string[] = [];
+    const result = await simulate({
+      config: CONFIG,
+      openStore: () => Promise.resolve(store),
+      customers: [],
+      events: [
+        {
+          type: 'customer.created',
+          customerId: 'c3',
+          occurredAt: Date.parse('2026-06-10T12:00:00Z'),
+          payload: { properties: { timezone: 'Mars/Olympus_Mons' } },
+        },
+        {
+          type: 'customer.updated',
+          customerId: 'c3',
+          occurredAt: Date.parse('2026-06-10T12:01:00Z'),
+          payload: { changes: { plan: 'pro' } },
+        },
+        // 23:10 in the default zone (UTC): quiet hours hold the push as for any UTC customer.
+        signedUp('c3', '2026-06-10T23:10', 'UTC'),
+      ],
+      until: Date.parse('2026-06-12T00:00:00Z'),
+      // The simulation closes its store at the end; read the decisions after each step instead.
+      stopWhen: async () => {
+        decisions = (await store.listDecisions({ customerId: 'c3', limit: 50 }))
+          .filter((d) => d.kind === 'invalid_timezone')
+          .map((d) => JSON.stringify(d.explanation));
+        return false;
+      },
+    });
+    expect(decisions).toEqual(['{"value":"Mars/Olympus_Mons","used":"UTC"}']);
+    expect(timeline(result.journeyEvents, 'UTC')[0]).toBe(
+      'message.deferred "p" 2026-06-10T23:10:00Z until "2026-06-11T08:00:00.000Z"',
+    );
+  });
+});
