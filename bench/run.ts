@@ -16,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { sink, type Benchmark, type MeasureOptions, type ReportTable } from './harness.js';
 import { ingestBenchmark } from './ingest.bench.js';
 import { rulesBenchmark } from './rules.bench.js';
+import { timersBenchmark } from './timers.bench.js';
 
-const BENCHMARKS: readonly Benchmark[] = [rulesBenchmark, ingestBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [rulesBenchmark, ingestBenchmark, timersBenchmark];
 
 function machine(): Record<string, unknown> {
   return {
