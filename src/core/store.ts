@@ -86,6 +86,11 @@ export interface WorkResult {
   customerDeletes: string[];
   enrollmentUpserts: EnrollmentRecord[];
   timersToAdd: TimerRecord[];
+  /**
+   * Timers fired in this batch that are due again (a recurring schedule keeps its one timer row):
+   * pending again at `dueAt` with `payload`. Applied after `firedTimerIds`.
+   */
+  timersToReschedule: { id: string; dueAt: Instant; payload: JsonObject }[];
   timerIdsToCancel: string[];
   messages: MessageRecord[];
   journeyEvents: JourneyEventRecord[];
@@ -110,6 +115,7 @@ export function emptyWorkResult(): WorkResult {
     customerDeletes: [],
     enrollmentUpserts: [],
     timersToAdd: [],
+    timersToReschedule: [],
     timerIdsToCancel: [],
     messages: [],
     journeyEvents: [],

@@ -505,12 +505,13 @@ class CustomerRun {
     const trigger = this.#project.scheduleTriggers.get(name);
     const plan = this.#plans.get(name);
     if (trigger === undefined || plan?.timerId !== timer.id) return;
-    this.#setPlan({
-      ...plan,
-      timerId: null,
-      dueAt: null,
-      firedAnchor: trigger.timing.kind === 'cron' ? plan.firedAnchor : plan.anchor,
-    });
+    // A cron plan keeps its timer (due time cleared) to reuse it for the next fire; an anchored
+    // plan is done with it and remembers the anchor it fired for.
+    this.#setPlan(
+      trigger.timing.kind === 'cron'
+        ? { ...plan, dueAt: null }
+        : { ...plan, timerId: null, dueAt: null, firedAnchor: plan.anchor },
+    );
     const lateMs = this.#now - timer.dueAt;
     const why = {
       schedule: trigger.scheduleName,
@@ -554,7 +555,12 @@ class CustomerRun {
       );
       if (change === null) continue;
       if (change.cancelTimerId !== null) this.#out.timerIdsToCancel.push(change.cancelTimerId);
-      if (change.timer !== null) this.#out.timersToAdd.push(change.timer);
+      if (change.timer !== null && change.reschedule) {
+        const { id, dueAt, payload } = change.timer;
+        this.#out.timersToReschedule.push({ id, dueAt, payload });
+      } else if (change.timer !== null) {
+        this.#out.timersToAdd.push(change.timer);
+      }
       this.#setPlan(change.plan);
       if (change.note === 'missed' || change.note === 'invalid_anchor') {
         this.#decision(`schedule_${change.note}`, trigger.name, {

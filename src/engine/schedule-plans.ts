@@ -32,6 +32,8 @@ const DAY_MS = 86_400_000;
 export interface PlanChange {
   plan: SchedulePlanRecord;
   timer: TimerRecord | null;
+  /** The timer is the plan's own, just fired, due again: reschedule that row instead of adding one. */
+  reschedule: boolean;
   cancelTimerId: string | null;
   /** Set when a fire was not planned although the anchor is there (already fired, missed, invalid). */
   note: 'already_fired' | 'missed' | 'invalid_anchor' | 'no_anchor' | 'never_fires' | null;
@@ -120,10 +122,14 @@ export function planSchedule(
     anchor: null,
     firedAnchor: null,
   };
-  const cancelTimerId = base.timerId;
+  // A plan with a timer but no due time holds a timer that fired in this batch: reused for the next
+  // fire (one timer row per customer and schedule, however often it recurs), nothing to cancel.
+  const firedTimerId = base.timerId !== null && base.dueAt === null ? base.timerId : null;
+  const cancelTimerId = firedTimerId === null ? base.timerId : null;
   const idle = (note: PlanChange['note']): PlanChange => ({
     plan: { ...base, timerId: null, dueAt: null, anchor },
     timer: null,
+    reschedule: false,
     cancelTimerId,
     note,
   });
@@ -134,10 +140,10 @@ export function planSchedule(
     if (current !== null && current.anchor === null && current.timerId === null) return null;
     return idle('no_anchor');
   }
-  // Unchanged anchor: a cron plan stands while it has a timer (after a fire it plans the next);
-  // an anchored plan stands either way (fired, missed or pending).
+  // Unchanged anchor: a cron plan stands while its timer is pending (after a fire it plans the
+  // next); an anchored plan stands either way (fired, missed or pending).
   if (current !== null && current.anchor === anchor) {
-    if (timing.kind !== 'cron' || current.timerId !== null) return null;
+    if (timing.kind !== 'cron' || (current.timerId !== null && firedTimerId === null)) return null;
   }
   if (timing.kind !== 'cron' && base.firedAnchor === anchor) return idle('already_fired');
 
@@ -155,7 +161,7 @@ export function planSchedule(
   }
   if (trigger.businessHours !== null) due = nextOpenMoment(trigger.businessHours, due, zone) ?? due;
   const timer: TimerRecord = {
-    id: ids.next('tmr'),
+    id: firedTimerId ?? ids.next('tmr'),
     customerId: customer.id,
     enrollmentId: null,
     kind: 'schedule',
@@ -166,6 +172,7 @@ export function planSchedule(
   return {
     plan: { ...base, timerId: timer.id, dueAt: due, anchor },
     timer,
+    reschedule: firedTimerId !== null,
     cancelTimerId,
     note: null,
   };

@@ -635,6 +635,32 @@ export function describeStoreConformance<S extends Store>(
         ]);
       });
 
+      it('reschedules a timer the batch fired: pending again at its new due time, once', async () => {
+        await processWith('c1', {
+          timersToAdd: [timer({ id: 'daily', dueAt: T0 + MINUTE, kind: 'schedule' })],
+        });
+        const first = await store.claimWork(claimOptions({ now: T0 + MINUTE }));
+        await store.commitWork(must(first), {
+          ...emptyWorkResult(),
+          firedTimerIds: ['daily'],
+          timersToReschedule: [{ id: 'daily', dueAt: T0 + 60 * MINUTE, payload: { n: 2 } }],
+        });
+        expect(await store.nextTimerDueAt()).toBe(T0 + 60 * MINUTE);
+        expect(await store.claimWork(claimOptions({ now: T0 + 59 * MINUTE }))).toBeNull();
+        const second = await store.claimWork(claimOptions({ now: T0 + 60 * MINUTE }));
+        expect(second?.customers[0]?.timers).toEqual([
+          timer({ id: 'daily', dueAt: T0 + 60 * MINUTE, kind: 'schedule', payload: { n: 2 } }),
+        ]);
+        // Only a fired timer is rescheduled: a cancelled one stays cancelled.
+        await store.commitWork(must(second), {
+          ...emptyWorkResult(),
+          timerIdsToCancel: ['daily'],
+          timersToReschedule: [{ id: 'daily', dueAt: T0 + 120 * MINUTE, payload: {} }],
+        });
+        expect(await store.nextTimerDueAt()).toBeNull();
+        expect((await store.listTimers({ customerId: 'c1' })).map((t) => t.id)).toEqual(['daily']);
+      });
+
       it('never hands out a cancelled timer, and a timer added and cancelled together ends cancelled', async () => {
         await processWith('c1', {
           timersToAdd: [timer({ id: 't1' }), timer({ id: 't2', dueAt: T0 + 2 * MINUTE })],

@@ -798,6 +798,8 @@ function commit(q: Statements, batch: WorkBatch, result: WorkResult): void {
     q.markEventFailed.run(processedAt, failure.error, failure.seq);
   }
   for (const id of result.firedTimerIds) q.fireTimer.run(id);
+  for (const t of result.timersToReschedule)
+    q.rescheduleTimer.run(t.dueAt, toJson(t.payload), t.id);
   for (const customerId of result.customerDeletes) q.deleteCustomer.run(customerId);
   for (const customer of result.customerUpserts) upsertCustomer(q, customer);
   for (const e of result.enrollmentUpserts) {

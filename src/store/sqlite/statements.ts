@@ -141,6 +141,10 @@ export function prepareStatements(db: SqliteDatabase) {
     fireTimer: db.prepare<[string], never>(
       `UPDATE timers SET status = 'fired' WHERE id = ? AND status = 'pending'`,
     ),
+    /** A fired timer due again: only a timer this batch fired (never a cancelled one). */
+    rescheduleTimer: db.prepare<[number, string, string], never>(
+      `UPDATE timers SET status = 'pending', due_at = ?, payload = ? WHERE id = ? AND status = 'fired'`,
+    ),
     cancelTimer: db.prepare<[string], never>(
       `UPDATE timers SET status = 'cancelled' WHERE id = ? AND status = 'pending'`,
     ),
