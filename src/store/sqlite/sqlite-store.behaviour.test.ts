@@ -27,6 +27,7 @@ describe('SqliteStore', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(db.pragma('cache_size', { simple: true })).toBe(-65_536);
     await store.close();
   });
 
