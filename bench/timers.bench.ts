@@ -148,18 +148,21 @@ async function run(options: MeasureOptions): Promise<BenchmarkReport> {
     const db = (await import('better-sqlite3')).default(join(lagDir, SQLITE_FILE_NAME), {
       readonly: true,
     });
+    // Timers are reused for the next day's fire, so the lag is read from the executions: one per
+    // customer, at the start of the batch that fired it, against the due time set above.
+    const dueOf = new Map(entries.map((e) => [e.plan.customerId, e.plan.dueAt]));
     let lags: number[] = [];
     for (;;) {
       await new Promise((r) => setTimeout(r, 500));
       const rows = db
-        .prepare<[], { lag: number }>(
-          `SELECT e.executed_at - t.due_at AS lag FROM timers t
-             JOIN trigger_executions e ON e.customer_id = t.customer_id
-            WHERE t.id LIKE 'lag-%' AND t.status = 'fired'`,
+        .prepare<[], { customer_id: string; executed_at: number }>(
+          `SELECT customer_id, executed_at FROM trigger_executions WHERE trigger_name = 'Check-in'`,
         )
         .all();
       if (rows.length >= lagCount || Date.now() > deadline) {
-        lags = rows.map((r) => r.lag).sort((a, b) => a - b);
+        lags = rows
+          .map((r) => r.executed_at - (dueOf.get(r.customer_id) ?? 0))
+          .sort((a, b) => a - b);
         break;
       }
     }
