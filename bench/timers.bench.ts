@@ -44,9 +44,11 @@ const ZONES = Intl.supportedValuesOf('timeZone');
 const START = Date.parse('2026-06-01T00:30:00Z');
 const LAG_RATE = 20_000;
 
-function rssMiB(): number {
+/** Resident MiB, and the V8 heap in use after a full GC (the engine's own state), as `rss/heap`. */
+function rssMiB(): string {
   const kb = Number(/VmRSS:\s+(\d+)/u.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
-  return Math.round(kb / 1024);
+  (globalThis as { gc?: () => void }).gc?.();
+  return `${Math.round(kb / 1024)}/${Math.round(process.memoryUsage().heapUsed / 2 ** 20)}`;
 }
 
 function customers(from: number, count: number): CustomerRecord[] {
@@ -75,7 +77,7 @@ async function run(options: MeasureOptions): Promise<BenchmarkReport> {
   const count = quick ? 100_000 : 1_000_000;
   const lagCount = quick ? 40_000 : 200_000;
   const dir = mkdtempSync(join(tmpdir(), 'waymark-timers-'));
-  const memory: [string, number][] = [['start', rssMiB()]];
+  const memory: [string, string][] = [['start', rssMiB()]];
   try {
     // ---- 1. plan -------------------------------------------------------------------------
     const clock = new VirtualClock(START);
@@ -214,7 +216,7 @@ async function run(options: MeasureOptions): Promise<BenchmarkReport> {
           notes: [
             `Planning is ${((cronerPerCustomerMs * count) / 1000 / planSeconds).toFixed(0)}× faster than asking croner per customer: next fires are computed once per zone and minute.`,
             `Lag run: ${lagCount.toLocaleString('en-US')} timers due over ${(lagCount / LAG_RATE).toFixed(0)} s; lag is due time to the start of the batch that fires it.`,
-            `Resident memory (MiB): ${memory.map(([at, mib]) => `${at} ${mib}`).join(', ')}.`,
+            `Memory, resident/V8 heap after GC (MiB): ${memory.map(([at, mib]) => `${at} ${mib}`).join(', ')}.`,
           ],
         },
       ],

@@ -88,7 +88,7 @@ export interface WorkResult {
   timersToAdd: TimerRecord[];
   /**
    * Timers fired in this batch that are due again (a recurring schedule keeps its one timer row):
-   * pending again at `dueAt` with `payload`. Applied after `firedTimerIds`.
+   * pending again at `dueAt` with `payload`. An id not in `firedTimerIds` is ignored.
    */
   timersToReschedule: { id: string; dueAt: Instant; payload: JsonObject }[];
   timerIdsToCancel: string[];

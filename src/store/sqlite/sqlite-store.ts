@@ -800,9 +800,12 @@ function commit(q: Statements, batch: WorkBatch, result: WorkResult): void {
   for (const failure of result.failedEvents) {
     q.markEventFailed.run(processedAt, failure.error, failure.seq);
   }
-  for (const id of result.firedTimerIds) q.fireTimer.run(id);
-  for (const t of result.timersToReschedule)
-    q.rescheduleTimer.run(t.dueAt, toJson(t.payload), t.id);
+  // A fired timer that is due again is one UPDATE (new due time, still pending), not two.
+  const fired = new Set(result.firedTimerIds);
+  for (const t of result.timersToReschedule) {
+    if (fired.delete(t.id)) q.rescheduleTimer.run(t.dueAt, toJson(t.payload), t.id);
+  }
+  for (const id of fired) q.fireTimer.run(id);
   for (const customerId of result.customerDeletes) q.deleteCustomer.run(customerId);
   for (const customer of result.customerUpserts) upsertCustomer(q, customer);
   for (const e of result.enrollmentUpserts) {

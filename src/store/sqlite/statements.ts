@@ -141,9 +141,9 @@ export function prepareStatements(db: SqliteDatabase) {
     fireTimer: db.prepare<[string], never>(
       `UPDATE timers SET status = 'fired' WHERE id = ? AND status = 'pending'`,
     ),
-    /** A fired timer due again: only a timer this batch fired (never a cancelled one). */
+    /** A timer this batch fired that is due again: it stays pending with a new due time. */
     rescheduleTimer: db.prepare<[number, string, string], never>(
-      `UPDATE timers SET status = 'pending', due_at = ?, payload = ? WHERE id = ? AND status = 'fired'`,
+      `UPDATE timers SET due_at = ?, payload = ? WHERE id = ? AND status = 'pending'`,
     ),
     cancelTimer: db.prepare<[string], never>(
       `UPDATE timers SET status = 'cancelled' WHERE id = ? AND status = 'pending'`,
