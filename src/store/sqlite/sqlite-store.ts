@@ -334,17 +334,25 @@ export class SqliteStore implements Store {
 
     const leaseId = (this.#ids ?? randomIds(() => now)).next('lease');
     const expiresAt = now + options.leaseMs;
-    for (const entry of work.values()) {
-      const { customerId } = entry;
-      const customer = q.customerById.get(customerId);
-      entry.customer = customer === undefined ? null : customerFromRow(customer);
-      entry.enrollments = q.workingEnrollmentsOf.all(customerId, customerId).map(enrollmentFromRow);
-      for (const state of q.triggerStatesOf.all(customerId)) {
-        entry.triggerStates[state.trigger_name] = state.value === 1;
-      }
-      entry.schedulePlans = q.schedulePlansOf.all(customerId).map(schedulePlanFromRow);
-      q.takeLease.run(customerId, leaseId, options.workerId, now, expiresAt);
+    // Everything the customers bring is read with one statement per table for the whole batch
+    // (their ids as a JSON list), not one per customer and table.
+    const ids = JSON.stringify([...work.keys()]);
+    const entryOf = (customerId: string): CustomerWork | undefined => work.get(customerId);
+    for (const row of q.customersIn.all(ids)) {
+      const entry = entryOf(row.id);
+      if (entry) entry.customer = customerFromRow(row);
     }
+    for (const row of q.workingEnrollmentsIn.all(ids, ids)) {
+      entryOf(row.customer_id)?.enrollments.push(enrollmentFromRow(row));
+    }
+    for (const row of q.triggerStatesIn.all(ids)) {
+      const entry = entryOf(row.customer_id);
+      if (entry) entry.triggerStates[row.trigger_name] = row.value === 1;
+    }
+    for (const row of q.schedulePlansIn.all(ids)) {
+      entryOf(row.customer_id)?.schedulePlans.push(schedulePlanFromRow(row));
+    }
+    q.takeLeases.run(leaseId, options.workerId, now, expiresAt, ids);
     return { leaseId, claimedAt: now, customers: [...work.values()] };
   }
 

@@ -72,25 +72,40 @@ export function prepareStatements(db: SqliteDatabase) {
        ORDER BY due_at, id LIMIT ?`,
     ),
     customerById: db.prepare<[string], CustomerRow>('SELECT * FROM customers WHERE id = ?'),
-    /** Active enrollments plus the most recently ended one per journey (re-entry policies). */
-    workingEnrollmentsOf: db.prepare<[string, string], EnrollmentRow>(
+    customersIn: db.prepare<[string], CustomerRow>(
+      'SELECT * FROM customers WHERE id IN (SELECT value FROM json_each(?))',
+    ),
+    /** Active enrollments plus the most recently ended one per journey (re-entry policies), for a JSON list of customers. */
+    workingEnrollmentsIn: db.prepare<[string, string], EnrollmentRow>(
       `SELECT ${ENROLLMENT_COLUMNS} FROM journey_enrollments
-        WHERE customer_id = ? AND status = 'active'
+        WHERE customer_id IN (SELECT value FROM json_each(?)) AND status = 'active'
        UNION ALL
        SELECT ${ENROLLMENT_COLUMNS} FROM (
          SELECT *, ROW_NUMBER() OVER (
-                  PARTITION BY journey_id ORDER BY COALESCE(ended_at, updated_at) DESC, id DESC
+                  PARTITION BY customer_id, journey_id
+                  ORDER BY COALESCE(ended_at, updated_at) DESC, id DESC
                 ) AS recency
            FROM journey_enrollments
-          WHERE customer_id = ? AND status <> 'active'
+          WHERE customer_id IN (SELECT value FROM json_each(?)) AND status <> 'active'
        ) WHERE recency = 1
-       ORDER BY enrolled_at, id`,
+       ORDER BY customer_id, enrolled_at, id`,
     ),
-    triggerStatesOf: db.prepare<[string], { trigger_name: string; value: number }>(
-      'SELECT trigger_name, value FROM trigger_states WHERE customer_id = ?',
+    triggerStatesIn: db.prepare<
+      [string],
+      { customer_id: string; trigger_name: string; value: number }
+    >(
+      'SELECT customer_id, trigger_name, value FROM trigger_states WHERE customer_id IN (SELECT value FROM json_each(?))',
     ),
-    schedulePlansOf: db.prepare<[string], SchedulePlanRow>(
-      'SELECT * FROM schedule_plans WHERE customer_id = ?',
+    schedulePlansIn: db.prepare<[string], SchedulePlanRow>(
+      'SELECT * FROM schedule_plans WHERE customer_id IN (SELECT value FROM json_each(?))',
+    ),
+    /** Leases a JSON list of customers; only reached for customers without a live lease. */
+    takeLeases: db.prepare<[string, string, number, number, string], never>(
+      `INSERT INTO leases (customer_id, lease_id, worker_id, claimed_at, expires_at)
+       SELECT value, ?, ?, ?, ? FROM json_each(?) WHERE true
+       ON CONFLICT (customer_id) DO UPDATE SET lease_id = excluded.lease_id,
+         worker_id = excluded.worker_id, claimed_at = excluded.claimed_at,
+         expires_at = excluded.expires_at`,
     ),
     upsertSchedulePlan: db.prepare<
       [string, string, Nullable<string>, Nullable<number>, Nullable<string>, Nullable<string>],
@@ -115,14 +130,6 @@ export function prepareStatements(db: SqliteDatabase) {
         WHERE c.id > ? AND NOT EXISTS (
           SELECT 1 FROM schedule_plans p WHERE p.customer_id = c.id AND p.trigger_name = ?)
         ORDER BY c.id LIMIT ?`,
-    ),
-    /** Only reached for customers without a live lease: a conflict is an expired lease taken over. */
-    takeLease: db.prepare<[string, string, string, number, number], never>(
-      `INSERT INTO leases (customer_id, lease_id, worker_id, claimed_at, expires_at)
-       VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (customer_id) DO UPDATE SET lease_id = excluded.lease_id,
-         worker_id = excluded.worker_id, claimed_at = excluded.claimed_at,
-         expires_at = excluded.expires_at`,
     ),
     leaseSize: db.prepare<[string], { held: number }>(
       'SELECT COUNT(*) AS held FROM leases WHERE lease_id = ?',
