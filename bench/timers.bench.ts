@@ -129,7 +129,6 @@ async function run(options: MeasureOptions): Promise<BenchmarkReport> {
           customerId: customer.id,
           triggerName: 'Check-in',
           timerId,
-          dueAt,
           anchor: zoneOf(customer),
           firedAnchor: null,
         },
@@ -152,7 +151,7 @@ async function run(options: MeasureOptions): Promise<BenchmarkReport> {
     });
     // Timers are reused for the next day's fire, so the lag is read from the executions: one per
     // customer, at the start of the batch that fired it, against the due time set above.
-    const dueOf = new Map(entries.map((e) => [e.plan.customerId, e.plan.dueAt]));
+    const dueOf = new Map(entries.map((e) => [e.plan.customerId, e.timer.dueAt]));
     let lags: number[] = [];
     for (;;) {
       await new Promise((r) => setTimeout(r, 500));

@@ -174,9 +174,8 @@ export interface TriggerExecutionRecord {
 export interface SchedulePlanRecord {
   customerId: string;
   triggerName: string;
-  /** The pending `schedule` timer, or null when nothing is planned. */
+  /** The `schedule` timer carrying the next fire (its row has the due time), or null. */
   timerId: string | null;
-  dueAt: Instant | null;
   anchor: string | null;
   firedAnchor: string | null;
 }

@@ -121,6 +121,7 @@ interface Snapshot {
   plans: Map<string, SchedulePlanRecord>;
   changedPlans: Set<string>;
   eventAnchors: Map<string, Instant>;
+  firedPlans: Set<string>;
 }
 
 /** Per-customer processing state for one batch. */
@@ -145,6 +146,8 @@ class CustomerRun {
   #changedPlans = new Set<string>();
   /** Time of the latest event of each `after_event` schedule trigger seen in this batch. */
   #eventAnchors = new Map<string, Instant>();
+  /** Cron schedule triggers whose timer fired in this batch (to be rescheduled). */
+  #firedPlans = new Set<string>();
   #viewCache: {
     profile: CustomerRecord | null;
     active: string[];
@@ -505,13 +508,10 @@ class CustomerRun {
     const trigger = this.#project.scheduleTriggers.get(name);
     const plan = this.#plans.get(name);
     if (trigger === undefined || plan?.timerId !== timer.id) return;
-    // A cron plan keeps its timer (due time cleared) to reuse it for the next fire; an anchored
-    // plan is done with it and remembers the anchor it fired for.
-    this.#setPlan(
-      trigger.timing.kind === 'cron'
-        ? { ...plan, dueAt: null }
-        : { ...plan, timerId: null, dueAt: null, firedAnchor: plan.anchor },
-    );
+    // A cron plan keeps its timer to reuse it for the next fire; an anchored plan is done with it
+    // and remembers the anchor it fired for.
+    if (trigger.timing.kind === 'cron') this.#firedPlans.add(name);
+    else this.#setPlan({ ...plan, timerId: null, firedAnchor: plan.anchor });
     const lateMs = this.#now - timer.dueAt;
     const why = {
       schedule: trigger.scheduleName,
@@ -539,7 +539,7 @@ class CustomerRun {
       for (const plan of this.#plans.values()) {
         if (plan.timerId === null) continue;
         this.#out.timerIdsToCancel.push(plan.timerId);
-        this.#setPlan({ ...plan, timerId: null, dueAt: null });
+        this.#setPlan({ ...plan, timerId: null });
       }
       return;
     }
@@ -552,6 +552,7 @@ class CustomerRun {
         this.#ids,
         this.#project.defaultZone,
         this.#eventAnchors.get(trigger.name) ?? null,
+        this.#firedPlans.has(trigger.name),
       );
       if (change === null) continue;
       if (change.cancelTimerId !== null) this.#out.timerIdsToCancel.push(change.cancelTimerId);
@@ -561,7 +562,8 @@ class CustomerRun {
       } else if (change.timer !== null) {
         this.#out.timersToAdd.push(change.timer);
       }
-      this.#setPlan(change.plan);
+      // A rescheduled cron timer leaves the plan row as it was: no write.
+      if (!samePlan(this.#plans.get(trigger.name), change.plan)) this.#setPlan(change.plan);
       if (change.note === 'missed' || change.note === 'invalid_anchor') {
         this.#decision(`schedule_${change.note}`, trigger.name, {
           schedule: trigger.scheduleName,
@@ -1063,6 +1065,7 @@ class CustomerRun {
       plans: new Map(this.#plans),
       changedPlans: new Set(this.#changedPlans),
       eventAnchors: new Map(this.#eventAnchors),
+      firedPlans: new Set(this.#firedPlans),
     };
   }
 
@@ -1079,6 +1082,7 @@ class CustomerRun {
     this.#plans = s.plans;
     this.#changedPlans = s.changedPlans;
     this.#eventAnchors = s.eventAnchors;
+    this.#firedPlans = s.firedPlans;
   }
 
   #flush(): void {
@@ -1105,6 +1109,15 @@ class CustomerRun {
 }
 
 // ---- small pure pieces ---------------------------------------------------------------------
+
+function samePlan(a: SchedulePlanRecord | undefined, b: SchedulePlanRecord): boolean {
+  return (
+    a !== undefined &&
+    a.timerId === b.timerId &&
+    a.anchor === b.anchor &&
+    a.firedAnchor === b.firedAnchor
+  );
+}
 
 function outboxEntry(
   kind: WorkResult['outbox'][number]['kind'],

@@ -66,7 +66,8 @@ export function scheduleZone(
 
 /**
  * Plans one schedule trigger for one customer. `eventAt` is the time of the latest `after_event`
- * event seen in this batch, if any. Returns null when the current plan stands.
+ * event seen in this batch, if any; `fired` says the plan's cron timer fired in this batch. Returns
+ * null when the current plan stands.
  */
 export function planSchedule(
   trigger: ScheduleTrigger,
@@ -76,6 +77,7 @@ export function planSchedule(
   ids: IdSource,
   defaultZone: string,
   eventAt: Instant | null = null,
+  fired = false,
 ): PlanChange | null {
   const zone = scheduleZone(trigger, customer.attributes, defaultZone);
   const timing = trigger.timing;
@@ -118,16 +120,15 @@ export function planSchedule(
     customerId: customer.id,
     triggerName: trigger.name,
     timerId: null,
-    dueAt: null,
     anchor: null,
     firedAnchor: null,
   };
-  // A plan with a timer but no due time holds a timer that fired in this batch: reused for the next
-  // fire (one timer row per customer and schedule, however often it recurs), nothing to cancel.
-  const firedTimerId = base.timerId !== null && base.dueAt === null ? base.timerId : null;
+  // A cron plan's timer that fired in this batch is reused for the next fire (one timer row per
+  // customer and schedule, however often it recurs): nothing to cancel.
+  const firedTimerId = fired && base.timerId !== null ? base.timerId : null;
   const cancelTimerId = firedTimerId === null ? base.timerId : null;
   const idle = (note: PlanChange['note']): PlanChange => ({
-    plan: { ...base, timerId: null, dueAt: null, anchor },
+    plan: { ...base, timerId: null, anchor },
     timer: null,
     reschedule: false,
     cancelTimerId,
@@ -170,7 +171,7 @@ export function planSchedule(
     status: 'pending',
   };
   return {
-    plan: { ...base, timerId: timer.id, dueAt: due, anchor },
+    plan: { ...base, timerId: timer.id, anchor },
     timer,
     reschedule: firedTimerId !== null,
     cancelTimerId,

@@ -968,7 +968,6 @@ export function describeStoreConformance<S extends Store>(
       const plan = (overrides: Partial<SchedulePlanRecord> & { customerId: string }) => ({
         triggerName: 'morning',
         timerId: null,
-        dueAt: null,
         anchor: 'UTC',
         firedAnchor: null,
         ...overrides,
@@ -997,12 +996,12 @@ export function describeStoreConformance<S extends Store>(
         expect((await store.listUnplannedCustomers('other', null, 10)).length).toBe(4);
         const written = await store.addSchedulePlans([
           {
-            plan: plan({ customerId: 'a', timerId: 'ta', dueAt: T0 + 5 }),
+            plan: plan({ customerId: 'a', timerId: 'ta' }),
             timer: timer({ id: 'ta', customerId: 'a', kind: 'schedule', dueAt: T0 + 5 }),
           },
           // b was planned meanwhile: its plan stays, and this timer is not written.
           {
-            plan: plan({ customerId: 'b', timerId: 'tb', dueAt: T0 + 5 }),
+            plan: plan({ customerId: 'b', timerId: 'tb' }),
             timer: timer({ id: 'tb', customerId: 'b', kind: 'schedule', dueAt: T0 + 5 }),
           },
         ]);

@@ -288,6 +288,14 @@ DROP INDEX timers_by_customer;
 CREATE INDEX timers_by_customer ON timers (customer_id);
 `,
   },
+  {
+    version: 6,
+    name: 'schedule plans without due time',
+    sql: `
+-- The plan's timer row holds the due time; keeping a copy here cost a write per fire.
+ALTER TABLE schedule_plans DROP COLUMN due_at;
+`,
+  },
 ];
 
 /** Version of the newest migration this code knows. */

@@ -112,7 +112,6 @@ export interface SchedulePlanRow {
   customer_id: string;
   trigger_name: string;
   timer_id: string | null;
-  due_at: number | null;
   anchor: string | null;
   fired_anchor: string | null;
 }
@@ -123,7 +122,6 @@ export function schedulePlanFromRow(row: SchedulePlanRow): SchedulePlanRecord {
     customerId: row.customer_id,
     triggerName: row.trigger_name,
     timerId: row.timer_id,
-    dueAt: row.due_at,
     anchor: row.anchor,
     firedAnchor: row.fired_anchor,
   };

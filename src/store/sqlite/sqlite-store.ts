@@ -914,7 +914,6 @@ function upsertPlan(
     plan.customerId,
     plan.triggerName,
     plan.timerId,
-    plan.dueAt,
     plan.anchor,
     plan.firedAnchor,
   );

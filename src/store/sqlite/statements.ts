@@ -108,21 +108,21 @@ export function prepareStatements(db: SqliteDatabase) {
          expires_at = excluded.expires_at`,
     ),
     upsertSchedulePlan: db.prepare<
-      [string, string, Nullable<string>, Nullable<number>, Nullable<string>, Nullable<string>],
+      [string, string, Nullable<string>, Nullable<string>, Nullable<string>],
       never
     >(
-      `INSERT INTO schedule_plans (customer_id, trigger_name, timer_id, due_at, anchor, fired_anchor)
-       VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO schedule_plans (customer_id, trigger_name, timer_id, anchor, fired_anchor)
+       VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (customer_id, trigger_name) DO UPDATE SET timer_id = excluded.timer_id,
-         due_at = excluded.due_at, anchor = excluded.anchor, fired_anchor = excluded.fired_anchor`,
+         anchor = excluded.anchor, fired_anchor = excluded.fired_anchor`,
     ),
     /** A first plan only: the processor's plan, if it got there first, wins. */
     insertSchedulePlan: db.prepare<
-      [string, string, Nullable<string>, Nullable<number>, Nullable<string>, Nullable<string>],
+      [string, string, Nullable<string>, Nullable<string>, Nullable<string>],
       never
     >(
-      `INSERT INTO schedule_plans (customer_id, trigger_name, timer_id, due_at, anchor, fired_anchor)
-       VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO schedule_plans (customer_id, trigger_name, timer_id, anchor, fired_anchor)
+       VALUES (?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
     ),
     unplannedCustomers: db.prepare<[string, string, number], CustomerRow>(
