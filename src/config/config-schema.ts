@@ -6,7 +6,13 @@ import { alertSchema, dashboardSchema, webhookSchema } from './observability-sch
 import { retryPolicySchema } from './retry-schema.js';
 import { ruleSchema, WEEKDAYS } from './rule-schema.js';
 import { predictionSchema, scheduleSchema, triggerSchema } from './trigger-schema.js';
-import { keySchema, strictObject, timeWindowSchema, zoneNameSchema } from './value-schemas.js';
+import {
+  durationSchema,
+  keySchema,
+  strictObject,
+  timeWindowSchema,
+  zoneNameSchema,
+} from './value-schemas.js';
 
 /**
  * The one schema of a Waymark configuration. TypeScript types are inferred from it
@@ -69,6 +75,13 @@ export const defaultsSchema = strictObject({
   })
     .prefault({})
     .meta({ description: "When schedules with business_hours: true may fire (customer's zone)." }),
+  retention: strictObject({
+    trigger_executions: durationSchema()
+      .prefault('30 days')
+      .meta({ description: 'How long trigger_executions rows are kept (default 30 days).' }),
+  })
+    .prefault({})
+    .meta({ description: 'How long high-volume diagnostic records are kept.' }),
 });
 
 /** Every top-level key, in documentation order: the specification's nine, then Waymark's own. */

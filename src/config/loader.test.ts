@@ -121,6 +121,9 @@ describe('the example project', () => {
         hours: { text: '09:00-17:00', startMinute: 540, endMinute: 1020, wrapsMidnight: false },
         holidays: [],
       },
+      retention: {
+        trigger_executions: expect.objectContaining({ ms: 30 * 86_400_000 }) as unknown,
+      },
     });
     expect(config.schedules[0]).toMatchObject({
       kind: 'cron',

@@ -203,6 +203,11 @@ export interface Store {
    * retry, a claim that may expire), or null: workers and simulations wake for it.
    */
   nextOutboxAvailableAt(): Promise<Instant | null>;
+  /**
+   * Deletes trigger executions recorded before `before`, at most `limit` of them (oldest first), so
+   * retention runs in small transactions; returns how many went.
+   */
+  pruneTriggerExecutions(before: Instant, limit: number): Promise<number>;
 
   // ---- schedules ---------------------------------------------------------------------------
   /**

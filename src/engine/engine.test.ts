@@ -375,3 +375,31 @@ journeys:
     await engine.close();
   });
 });
+
+describe('retention', () => {
+  it('deletes trigger executions older than defaults.retention once an hour', async () => {
+    const config = loadConfigFromString(
+      `
+defaults:
+  retention: { trigger_executions: 1 day }
+triggers:
+  - { name: Seen, event: ping, action: create_task }
+`,
+      'retention.yaml',
+    );
+    const clock = new VirtualClock(T0);
+    const engine = await Engine.open({ config, store: await memoryStore(), clock });
+    await engine.ingest([event('ping', 'c1', T0)]);
+    await engine.runUntilIdle();
+    clock.set(T0 + 12 * 3_600_000);
+    await engine.ingest([event('ping', 'c1', clock.now())]);
+    await engine.runUntilIdle();
+    expect((await engine.store.listTriggerExecutions({ limit: 10 })).length).toBe(2);
+    // A day and a half later the first is past retention, the second not yet.
+    clock.set(T0 + 36 * 3_600_000);
+    await engine.runUntilIdle();
+    const left = await engine.store.listTriggerExecutions({ limit: 10 });
+    expect(left.map((x) => x.executedAt)).toEqual([T0 + 12 * 3_600_000]);
+    await engine.close();
+  });
+});

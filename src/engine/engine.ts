@@ -33,6 +33,9 @@ import type { RuntimeProject } from './project.js';
 import { planSchedule } from './schedule-plans.js';
 import { Worker, type PassResult, type WorkerOptions } from './worker.js';
 
+/** How often retention deletes expired diagnostic records. */
+const PRUNE_INTERVAL_MS = 3_600_000;
+
 /** How often the schedule planner looks for customers without a plan (imported ones). */
 const PLANNING_INTERVAL_MS = 60_000;
 
@@ -100,6 +103,8 @@ export class Engine {
   #started = false;
   /** Next due instant of each batch trigger, by name. */
   readonly #batchNext = new Map<string, number>();
+  /** When retention runs next. */
+  #nextPruneAt = Number.NEGATIVE_INFINITY;
   /** When the schedule planner looks for unplanned customers next. */
   #nextPlanningAt = Number.NEGATIVE_INFINITY;
 
@@ -144,6 +149,7 @@ export class Engine {
       log: this.log,
       options: options.worker ?? {},
       beforePass: async (now) => {
+        await this.pruneRecords(now);
         await this.planSchedules(now);
         await this.runDueBatchTriggers(now);
       },
@@ -198,6 +204,22 @@ export class Engine {
       }
     }
     return written;
+  }
+
+  /**
+   * Applies `defaults.retention`: trigger executions older than it are deleted, in chunks, once an
+   * hour of clock time. Returns how many rows went.
+   */
+  async pruneRecords(now: number): Promise<number> {
+    if (now < this.#nextPruneAt) return 0;
+    this.#nextPruneAt = now + PRUNE_INTERVAL_MS;
+    const before = now - this.#config.config.defaults.retention.trigger_executions.ms;
+    let pruned = 0;
+    for (;;) {
+      const deleted = await this.store.pruneTriggerExecutions(before, 5_000);
+      pruned += deleted;
+      if (deleted < 5_000) return pruned;
+    }
   }
 
   async runDueBatchTriggers(now: number): Promise<number> {

@@ -1369,6 +1369,25 @@ export function describeStoreConformance<S extends Store>(
         ).toEqual([true, false]);
       });
 
+      it('prunes trigger executions before an instant, oldest first, at most the limit', async () => {
+        await processWith('c1', {
+          triggerExecutions: [1, 2, 3, 4, 5].map((i) => ({
+            triggerName: 'signup',
+            customerId: 'c1',
+            eventSeq: null,
+            executedAt: T0 + i * MINUTE,
+            processingTimeMs: 0,
+            fired: false,
+          })),
+        });
+        expect(await store.pruneTriggerExecutions(T0 + 4 * MINUTE, 2)).toBe(2);
+        expect(await store.pruneTriggerExecutions(T0 + 4 * MINUTE, 2)).toBe(1);
+        expect(await store.pruneTriggerExecutions(T0 + 4 * MINUTE, 2)).toBe(0);
+        expect((await store.listTriggerExecutions({ limit: 10 })).map((x) => x.executedAt)).toEqual(
+          [T0 + 5 * MINUTE, T0 + 4 * MINUTE],
+        );
+      });
+
       it('counts rule fires per rule for one customer since an instant, inclusive', async () => {
         await processWith('c1', {
           ruleFires: [

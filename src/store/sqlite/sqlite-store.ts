@@ -401,6 +401,13 @@ export class SqliteStore implements Store {
     );
   }
 
+  pruneTriggerExecutions(before: Instant, limit: number): Promise<number> {
+    return this.#run((q) => {
+      checkPageLimit(limit);
+      return q.pruneTriggerExecutions.run(before, limit).changes;
+    });
+  }
+
   nextOutboxAvailableAt(): Promise<Instant | null> {
     return this.#run((q) => q.nextOutboxAvailableAt.get()?.available_at ?? null);
   }

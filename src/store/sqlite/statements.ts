@@ -292,6 +292,10 @@ export function prepareStatements(db: SqliteDatabase) {
     nextTimerDueAt: db.prepare<[], { due_at: number | null }>(
       `SELECT MIN(due_at) AS due_at FROM timers WHERE status = 'pending'`,
     ),
+    pruneTriggerExecutions: db.prepare<[number, number], never>(
+      `DELETE FROM trigger_executions WHERE id IN (
+         SELECT id FROM trigger_executions WHERE executed_at < ? ORDER BY executed_at LIMIT ?)`,
+    ),
     nextOutboxAvailableAt: db.prepare<[], { available_at: number | null }>(
       `SELECT MIN(available_at) AS available_at FROM outbox WHERE status = 'pending'`,
     ),
