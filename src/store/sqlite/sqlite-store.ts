@@ -296,16 +296,26 @@ export class SqliteStore implements Store {
       if (window.length === 0) break;
     }
     /** Whether the customer has pending events this batch does not take (then it takes no timers). */
-    const hasEventsLeft = (customerId: string): boolean =>
+    const hasEventsLeft = (customerId: string, withPendingEvents: ReadonlySet<string>): boolean =>
       work.has(customerId)
         ? budgetRanOut && q.hasPendingEventsAfter.get(customerId, afterSeq) !== undefined
-        : q.hasPendingEvents.get(customerId) !== undefined;
+        : withPendingEvents.has(customerId);
 
     let timerBudget = options.maxTimers;
     let afterDue = Number.MIN_SAFE_INTEGER;
     let afterId = '';
     while (timerBudget > 0) {
       const window = q.scanDueTimers.all(now, afterDue, afterId, SCAN_WINDOW);
+      // Which of the window's customers not yet in the batch have pending events: one statement
+      // for the window rather than one per customer.
+      const newcomers = [...new Set(window.map((row) => row.customer_id))].filter(
+        (id) => !work.has(id) && !leased.has(id),
+      );
+      const withPendingEvents = new Set(
+        newcomers.length === 0
+          ? []
+          : q.pendingCustomersIn.all(JSON.stringify(newcomers)).map((row) => row.customer_id),
+      );
       for (const row of window) {
         afterDue = row.due_at;
         afterId = row.id;
@@ -314,7 +324,7 @@ export class SqliteStore implements Store {
         let entry = work.get(customerId);
         if (entry === undefined || entry.timers.length === 0) {
           // This customer's first timer: it waits if the batch leaves pending events behind.
-          if (hasEventsLeft(customerId)) {
+          if (hasEventsLeft(customerId, withPendingEvents)) {
             unfinished.add(customerId);
             continue;
           }

@@ -60,8 +60,10 @@ export function prepareStatements(db: SqliteDatabase) {
     scanPendingEventRows: db.prepare<[number, number], EventRow>(
       `SELECT * FROM events WHERE status = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
     ),
-    hasPendingEvents: db.prepare<[string], { found: number }>(
-      `SELECT 1 AS found FROM events WHERE customer_id = ? AND status = 'pending' LIMIT 1`,
+    /** Which of a JSON list of customers have pending events. */
+    pendingCustomersIn: db.prepare<[string], { customer_id: string }>(
+      `SELECT DISTINCT customer_id FROM events
+        WHERE status = 'pending' AND customer_id IN (SELECT value FROM json_each(?))`,
     ),
     hasPendingEventsAfter: db.prepare<[string, number], { found: number }>(
       `SELECT 1 AS found FROM events WHERE customer_id = ? AND status = 'pending' AND seq > ? LIMIT 1`,
