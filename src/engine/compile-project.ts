@@ -14,7 +14,12 @@ import {
   type RuleDefinition,
   type RuleSchedule,
 } from '../rules/index.js';
-import { CronTimetable, type BusinessHours, type DailyWindow } from '../scheduling/index.js';
+import {
+  CronTimetable,
+  minuteOfDay,
+  type BusinessHours,
+  type DailyWindow,
+} from '../scheduling/index.js';
 import type {
   BatchTrigger,
   RuntimeJourney,
@@ -183,7 +188,11 @@ function compileSchedule(
   schedule: WaymarkConfig['schedules'][number],
   config: WaymarkConfig,
 ): Omit<ScheduleTrigger, 'name' | 'kind' | 'matches' | 'actions'> {
-  const at = schedule.at === undefined ? NINE_AM : minuteToTime(schedule.at.minute);
+  // A relative fire in days lands at `at`, 09:00 unless the schedule says otherwise.
+  const at = minuteOfDay(schedule.at?.minute ?? 9 * 60);
+  if (at === null) {
+    throw new WaymarkError('PROJECT_INVALID', `schedule '${schedule.name}': invalid 'at'`);
+  }
   let timing: ScheduleTiming;
   if (schedule.cron !== undefined) {
     timing = { kind: 'cron', timetable: new CronTimetable(schedule.cron.text) };
@@ -197,7 +206,7 @@ function compileSchedule(
   } else if (schedule.relative !== undefined && schedule.anchor !== undefined) {
     timing = {
       kind: 'anchor',
-      field: schedule.anchor.replace(/^customer\./, ''),
+      field: schedule.anchor,
       offset: schedule.relative,
       at,
     };
@@ -219,17 +228,11 @@ function compileSchedule(
         ? null
         : zone.kind === 'zone'
           ? { kind: 'zone', zone: zone.zone }
-          : { kind: 'field', field: zone.field.replace(/^customer\./, '') },
+          : { kind: 'field', field: zone.field },
     misfire: schedule.misfire,
     misfireGraceMs: schedule.misfire_grace?.ms ?? null,
     businessHours: schedule.business_hours ? businessHours : null,
   };
-}
-
-const NINE_AM = { hour: 9, minute: 0, second: 0 };
-
-function minuteToTime(minute: number): { hour: number; minute: number; second: number } {
-  return { hour: Math.floor(minute / 60), minute: minute % 60, second: 0 };
 }
 
 /** What a trigger's `action:` name runs, as rule actions. */

@@ -79,9 +79,6 @@ export class OutboxDispatcher {
   /** Drains one batch of due outbox entries; returns how many were handled. */
   async drain(now: Instant): Promise<number> {
     const entries = await this.#store.claimOutbox({ now, limit: this.#batchSize });
-    // The log is read even when the outbox is empty: the processor writes journey events without
-    // outbox rows, so an empty outbox says nothing about unpublished events.
-    if (entries.length === 0) return (await this.#publishFromLog()) + (await this.#publishOwn());
     const messages: OutboxEntry[] = [];
     const journeyEvents: OutboxEntry[] = [];
     const others: OutboxEntry[] = [];
@@ -93,6 +90,8 @@ export class OutboxDispatcher {
     await this.#deliverMessages(messages, now);
     await this.#publishJourneyEvents(journeyEvents, now);
     for (const entry of others) await this.#runOther(entry, now);
+    // The log is read even when the outbox is empty: the processor writes journey events without
+    // outbox rows, so an empty outbox says nothing about unpublished events.
     return entries.length + (await this.#publishFromLog()) + (await this.#publishOwn());
   }
 

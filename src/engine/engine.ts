@@ -36,9 +36,6 @@ import { Worker, type PassResult, type WorkerOptions } from './worker.js';
 /** How often retention deletes expired diagnostic records. */
 const PRUNE_INTERVAL_MS = 3_600_000;
 
-/** How often the schedule planner looks for customers without a plan (imported ones). */
-const PLANNING_INTERVAL_MS = 60_000;
-
 /** What an engine is built from. Only `config`, `store` and `clock` are required. */
 export interface EngineOptions {
   config: LoadedConfig;
@@ -105,8 +102,8 @@ export class Engine {
   readonly #batchNext = new Map<string, number>();
   /** When retention runs next. */
   #nextPruneAt = Number.NEGATIVE_INFINITY;
-  /** When the schedule planner looks for unplanned customers next. */
-  #nextPlanningAt = Number.NEGATIVE_INFINITY;
+  /** Whether the schedule planner has run since the engine opened. */
+  #schedulesPlanned = false;
 
   private constructor(
     options: EngineOptions,
@@ -150,7 +147,7 @@ export class Engine {
       options: options.worker ?? {},
       beforePass: async (now) => {
         await this.pruneRecords(now);
-        await this.planSchedules(now);
+        if (!this.#schedulesPlanned) await this.planSchedules(now);
         await this.runDueBatchTriggers(now);
       },
     });
@@ -174,14 +171,15 @@ export class Engine {
    * fires on the false→true edge.
    */
   /**
-   * Gives every customer without a plan for a schedule trigger its first fire (customers imported
-   * straight into the store, or all of them when a schedule trigger is new). Customers that arrive
-   * through events are planned by the processor, in their own order; a plan the processor wrote
-   * meanwhile wins. Runs at start-up and then every minute; returns how many plans it wrote.
+   * Gives every customer without a plan for a schedule trigger its first fire (customers stored
+   * without going through events, or all of them when a schedule trigger is new). Customers that
+   * arrive through events are planned by the processor, in their own order; a plan the processor
+   * wrote meanwhile wins. The worker's first pass runs it once; call it again after writing
+   * profiles straight into the store (`upsertCustomers`) of a running engine. Returns how many
+   * plans it wrote.
    */
   async planSchedules(now: number): Promise<number> {
-    if (now < this.#nextPlanningAt) return 0;
-    this.#nextPlanningAt = now + PLANNING_INTERVAL_MS;
+    this.#schedulesPlanned = true;
     let written = 0;
     for (const trigger of this.#project.scheduleTriggers.values()) {
       let afterId: string | null = null;

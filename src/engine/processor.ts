@@ -27,7 +27,6 @@ import {
   type IdSource,
   type Instant,
   type JsonObject,
-  type JsonValue,
   type MessageRecord,
   type SchedulePlanRecord,
   type StoredEvent,
@@ -40,6 +39,7 @@ import type { ConditionContext } from '../conditions/index.js';
 import {
   advance,
   enroll,
+  toJsonValue,
   type CompiledJourney,
   type EnrollmentTrigger,
   type JourneyEffect,
@@ -490,7 +490,7 @@ class CustomerRun {
     if (zone === undefined || zone === null || zone === before) return;
     if (typeof zone === 'string' && isValidTimeZone(zone)) return;
     this.#decision('invalid_timezone', this.#work.customerId, {
-      value: toJson(zone),
+      value: toJsonValue(zone),
       used: this.#project.defaultZone,
     });
   }
@@ -617,14 +617,14 @@ class CustomerRun {
       this.#decision('rules', event.type, {
         event_seq: event.seq,
         enrollment_id: enrollment?.id ?? null,
-        fired: toJson(
+        fired: toJsonValue(
           result.fired.map((f) => ({
             rule_id: f.ruleId,
             priority: f.priority,
             explanation: f.explanation,
           })),
         ),
-        skipped: toJson(result.skipped),
+        skipped: toJsonValue(result.skipped),
       });
       for (const fired of result.fired) {
         this.#out.ruleFires.push({
@@ -655,8 +655,8 @@ class CustomerRun {
         kind: 'delayed_action',
         dueAt: action.runAt,
         payload: {
-          action: toJson({ ...action, runAt: action.runAt }),
-          cause: toJson(cause),
+          action: toJsonValue({ ...action, runAt: action.runAt }),
+          cause: toJsonValue(cause),
         },
         status: 'pending',
       });
@@ -707,7 +707,7 @@ class CustomerRun {
           assignee,
           status: 'open',
           createdAt: this.#now,
-          data: toJson({ cause, params, missing: action.missing }) as JsonObject,
+          data: toJsonValue({ cause, params, missing: action.missing }) as JsonObject,
         };
         this.#out.alerts.push(alert);
         this.#journeyEvent('alert.created', enrollment?.journeyId ?? '', {
@@ -722,7 +722,7 @@ class CustomerRun {
             assignee,
             dueAt: null,
             journeyId: enrollment?.journeyId ?? null,
-            data: { alert_id: alert.id, cause: toJson(cause) },
+            data: { alert_id: alert.id, cause: toJsonValue(cause) },
           });
         }
         return;
@@ -734,7 +734,7 @@ class CustomerRun {
           assignee: stringValue(params['assignee']) ?? null,
           dueAt: typeof due?.ms === 'number' ? this.#now + due.ms : null,
           journeyId: enrollment?.journeyId ?? null,
-          data: toJson({
+          data: toJsonValue({
             cause,
             description: params['description'] ?? null,
             priority: params['priority'] ?? null,
@@ -786,7 +786,7 @@ class CustomerRun {
           outboxEntry(
             'webhook',
             key,
-            toJson({ ...params, customer_id: customerId, cause }) as JsonObject,
+            toJsonValue({ ...params, customer_id: customerId, cause }) as JsonObject,
             this.#now,
           ),
         );
@@ -826,7 +826,7 @@ class CustomerRun {
     if (!journey) {
       this.#decision('enroll_rejected', journeyId, {
         reason: 'unknown_journey',
-        cause: toJson(trigger),
+        cause: toJsonValue(trigger),
       });
       return { decision: 'rejected', reason: 'unknown_journey' };
     }
@@ -935,7 +935,7 @@ class CustomerRun {
             outboxEntry(
               'webhook',
               effect.idempotencyKey,
-              toJson(effect.call) as JsonObject,
+              toJsonValue(effect.call) as JsonObject,
               this.#now,
             ),
           );
@@ -954,7 +954,7 @@ class CustomerRun {
       journeyId,
       customerId: this.#work.customerId,
       timestamp: this.#now,
-      data: toJson(data) as JsonObject,
+      data: toJsonValue(data) as JsonObject,
     });
   }
 
@@ -969,19 +969,9 @@ class CustomerRun {
       // Held, not dropped: the outbox entry becomes available when the window ends.
       this.#out.messages.push(message);
       this.#out.outbox.push(outboxEntry('message', message.idempotencyKey, payload, heldUntil));
-      this.#pushJourneyEvent({
-        type: 'message.deferred',
-        journeyId: message.journeyId ?? '',
-        customerId: message.customerId,
-        timestamp: this.#now,
-        data: {
-          message_id: message.id,
-          channel: message.channel,
-          step_id: message.stepId,
-          enrollment_id: message.enrollmentId,
-          reason: 'quiet_hours',
-          until: new Date(heldUntil).toISOString(),
-        },
+      this.#messageEvent('message.deferred', message, {
+        reason: 'quiet_hours',
+        until: new Date(heldUntil).toISOString(),
       });
       return;
     }
@@ -996,8 +986,13 @@ class CustomerRun {
       sentAt: this.#now,
       updatedAt: this.#now,
     });
+    this.#messageEvent('message.sent', message, { delivered: true });
+  }
+
+  /** A `message.*` journey event with the fields the dispatcher's events carry too. */
+  #messageEvent(type: string, message: MessageRecord, extra: JsonObject): void {
     this.#pushJourneyEvent({
-      type: 'message.sent',
+      type,
       journeyId: message.journeyId ?? '',
       customerId: message.customerId,
       timestamp: this.#now,
@@ -1006,7 +1001,7 @@ class CustomerRun {
         channel: message.channel,
         step_id: message.stepId,
         enrollment_id: message.enrollmentId,
-        delivered: true,
+        ...extra,
       },
     });
   }
@@ -1039,7 +1034,7 @@ class CustomerRun {
       kind,
       at: this.#now,
       subject: subject ?? null,
-      explanation: toJson(explanation) as JsonObject,
+      explanation: toJsonValue(explanation) as JsonObject,
     });
   }
 
@@ -1179,42 +1174,4 @@ function stringValue(v: unknown): string | undefined {
 function objectField(payload: JsonObject, key: string): JsonObject {
   const v = payload[key];
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {};
-}
-
-/**
- * A copy holding only what JSON can (as `JSON.parse(JSON.stringify(value))` would give), so stored
- * records round-trip. Walked rather than serialised and parsed: it runs several times per event.
- */
-function toJson(value: unknown): JsonValue {
-  return jsonCopy(value) ?? null;
-}
-
-function jsonCopy(value: unknown): JsonValue | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      return Number.isFinite(value) ? value : null;
-    case 'object': {
-      if (value === null) return null;
-      const withToJson = value as { toJSON?: unknown };
-      if (typeof withToJson.toJSON === 'function') {
-        return jsonCopy((withToJson.toJSON as () => unknown).call(value));
-      }
-      if (Array.isArray(value)) return value.map((item) => jsonCopy(item) ?? null);
-      const copy: Record<string, JsonValue> = {};
-      for (const [key, item] of Object.entries(value)) {
-        const json = jsonCopy(item);
-        if (json !== undefined) copy[key] = json;
-      }
-      return copy;
-    }
-    case 'bigint':
-      throw new TypeError('a BigInt cannot be stored as JSON');
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      return undefined; // dropped, as JSON does
-  }
 }

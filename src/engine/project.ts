@@ -52,7 +52,7 @@ export type ScheduleTiming =
   | { readonly kind: 'cron'; readonly timetable: CronTimetable }
   | {
       readonly kind: 'anchor';
-      /** Profile field path (without `customer.`). */
+      /** Profile field path (`contract.end_date`; a `customer.` prefix is optional). */
       readonly field: string;
       readonly offset: CalendarDuration;
       readonly at: TimeOfDay;

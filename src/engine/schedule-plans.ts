@@ -16,14 +16,8 @@ import type {
   SchedulePlanRecord,
   TimerRecord,
 } from '../core/index.js';
-import {
-  addToInstant,
-  anchoredFireAt,
-  atTimeOfDay,
-  customerZone,
-  nextOpenMoment,
-} from '../scheduling/index.js';
-import { DateTime } from 'luxon';
+import { readField } from '../journeys/index.js';
+import { anchoredFireAt, customerZone, nextOpenMoment } from '../scheduling/index.js';
 import type { ScheduleTrigger } from './project.js';
 
 const DAY_MS = 86_400_000;
@@ -39,16 +33,6 @@ export interface PlanChange {
   note: 'already_fired' | 'missed' | 'invalid_anchor' | 'no_anchor' | 'never_fires' | null;
 }
 
-/** Reads a dotted path (`contract.end_date`) from profile attributes. */
-function readPath(attributes: Readonly<Record<string, unknown>>, path: string): unknown {
-  let value: unknown = attributes;
-  for (const key of path.split('.')) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
-}
-
 /** The zone a schedule runs in for this customer. */
 export function scheduleZone(
   trigger: ScheduleTrigger,
@@ -58,7 +42,7 @@ export function scheduleZone(
   const zone = trigger.zone;
   if (zone?.kind === 'zone') return zone.zone;
   if (zone?.kind === 'field') {
-    const value = readPath(attributes, zone.field);
+    const value = readField(attributes, zone.field);
     return customerZone({ timezone: value }, defaultZone);
   }
   return customerZone(attributes, defaultZone);
@@ -89,7 +73,7 @@ export function planSchedule(
       fireAt = () => timing.timetable.nextAfter(now, zone);
       break;
     case 'anchor': {
-      const value = readPath(customer.attributes, timing.field);
+      const value = readField(customer.attributes, timing.field);
       anchor =
         value === undefined || value === null || value === ''
           ? null
@@ -105,12 +89,11 @@ export function planSchedule(
       // Only a new event re-plans; without one the current plan (or none) stands.
       anchor =
         from === null ? (current?.anchor ?? null) : `${new Date(from).toISOString()}@${zone}`;
+      // The event time is an anchor like a date field's (an epoch instant): same offset rules.
       fireAt = () => {
         if (from === null) return null;
-        const moved = addToInstant(from, timing.offset, zone);
-        return timing.offset.unit !== undefined && /^(d|days?|w|weeks?)$/i.test(timing.offset.unit)
-          ? atTimeOfDay(DateTime.fromMillis(moved, { zone }), timing.at).toMillis()
-          : moved;
+        const at = anchoredFireAt(from, timing.offset, zone, timing.at);
+        return typeof at === 'number' ? at : 'invalid_anchor';
       };
       break;
     }

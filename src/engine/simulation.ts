@@ -102,13 +102,13 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     let next = 0;
     for (let jump = 0; jump < MAX_JUMPS; jump++) {
       const nextEvent = events[next]?.occurredAt ?? Infinity;
-      const nextTimer = Math.min(
+      const nextDue = Math.min(
         (await store.nextTimerDueAt()) ?? Infinity,
         // Messages held by quiet hours go out when their window ends.
         (await store.nextOutboxAvailableAt()) ?? Infinity,
       );
       const nextBatch = engine.nextBatchTriggerAt() ?? Infinity;
-      const due = Math.max(Math.min(nextEvent, nextTimer, nextBatch), clock.now());
+      const due = Math.max(Math.min(nextEvent, nextDue, nextBatch), clock.now());
       if (due > options.until || due === Infinity) break;
       clock.set(due);
       const batch: NewEvent[] = [];

@@ -26,7 +26,7 @@ import type {
 } from './definition.js';
 import { InvalidJourneyError, type JourneyProblem } from './errors.js';
 import { journeyHash } from './hashing.js';
-import { minuteOfDay, parseTimeOfDay, type TimeOfDay } from './wait-target.js';
+import { minuteOfDay, parseTimeOfDay, type TimeOfDay } from '../scheduling/index.js';
 
 /** Where a step sends the enrollment, resolved at compile time. */
 export type ResolvedTarget =

@@ -18,23 +18,16 @@
  * - holdout: a fraction of customers kept out of the treatment for measurement.
  */
 import type { ConditionGroup } from '../conditions/index.js';
+import type { CalendarDuration } from '../scheduling/index.js';
 
 /**
  * A duration the config loader has parsed. `ms` is its nominal length; `amount` and `unit` keep the
  * calendar unit so a wait of `1 month` or `-30 days` can be added in the customer's time zone
  * (across daylight-saving changes and month ends) rather than as a fixed number of milliseconds.
  */
-export interface JourneyDuration {
-  /** Nominal length in milliseconds (negative for `-30 days`). */
-  readonly ms: number;
+export interface JourneyDuration extends CalendarDuration {
   /** The duration as written (`"2 days"`), for journey events and explanations. */
   readonly text?: string | undefined;
-  /** Magnitude in `unit`s; its sign, or else `sign`, or else the sign of `ms`, gives the direction. */
-  readonly amount?: number | undefined;
-  /** `1` or `-1` when the loader keeps the sign apart from `amount`. */
-  readonly sign?: number | undefined;
-  /** Calendar unit as written or normalised (`days`, `day`, `d`, `weeks`, `month`, `h`, ...). */
-  readonly unit?: string | undefined;
   /** The loader's flag for day/week/month/year units (informative: `unit` decides). */
   readonly calendar?: boolean | undefined;
 }

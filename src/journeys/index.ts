@@ -80,7 +80,8 @@ export {
 } from './inputs.js';
 export { InvalidJourneyError, type JourneyProblem } from './errors.js';
 export { journeyHash, stableStringify } from './hashing.js';
-export { SPLIT_HOLDOUT } from './steps.js';
+export { SPLIT_HOLDOUT, readField } from './steps.js';
+export { toJsonValue } from './content.js';
 export {
   readState as readRuntimeState,
   type RuntimeState,

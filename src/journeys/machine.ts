@@ -31,7 +31,7 @@ import {
   type RuntimeContext,
 } from './inputs.js';
 import { copyState, readState, writeState, type RuntimeState } from './state.js';
-import { customerZone } from './wait-target.js';
+import { customerZone } from '../scheduling/index.js';
 
 /** A place in a journey: a stage and a step index in it (may equal the stage's length = its end). */
 export interface Position {

@@ -25,7 +25,7 @@ import {
   atTimeOfDay,
   readAnchor,
   type AnchorProblem,
-} from './wait-target.js';
+} from '../scheduling/index.js';
 
 /** The variant name recorded for a split's holdout. */
 export const SPLIT_HOLDOUT = 'holdout';

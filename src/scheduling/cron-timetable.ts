@@ -42,17 +42,6 @@ export class CronTimetable {
     return next;
   }
 
-  /** The latest fire at or before `at` in `zone` (searching back at most `lookBackMs`), or null. */
-  previousAtOrBefore(at: number, zone: string, lookBackMs: number): number | null {
-    let fire = this.nextAfter(at - lookBackMs - 1, zone);
-    if (fire === null || fire > at) return null;
-    for (;;) {
-      const next = this.nextAfter(fire, zone);
-      if (next === null || next > at) return fire;
-      fire = next;
-    }
-  }
-
   #cron(zone: string): Cron {
     let cron = this.#byZone.get(zone);
     if (cron === undefined) {
