@@ -149,6 +149,9 @@ export class TwilioFake {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    // No kept-alive sockets: after down() the next request is refused at once, instead of racing
+    // the client's pool to notice that its idle socket was closed (an unrelated, transient error).
+    res.setHeader('connection', 'close');
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
