@@ -1,7 +1,7 @@
 /**
  * A real SMTP server on 127.0.0.1 for testing the SMTP provider over a socket, with switchable
- * faults that answer the way mail servers do (550 for an unknown mailbox, 451 for a temporary
- * local problem, 535 for refused credentials, silence after DATA, a closed port).
+ * faults that answer the way mail servers do (550 for an unknown mailbox, 450 for a mailbox that
+ * is busy, 451 for a temporary local problem, 535 for refused credentials, silence after DATA, a closed port).
  *
  * Every message the server accepted (answered 250 after DATA) is recorded with its raw source, its
  * headers and its envelope, so a test can check each field and count deliveries per Waymark message
@@ -48,10 +48,12 @@ export class SmtpFake {
   readonly #received: ReceivedMail[] = [];
   /** RCPT TO for these addresses (lower-cased) is answered `550 5.1.1`. */
   readonly #rejected = new Set<string>();
+  /** RCPT TO for these addresses (lower-cased) is answered `450 4.2.1`. */
+  readonly #deferred = new Set<string>();
   #tempFailures = 0;
   #hang = false;
   #auth: { user: string; pass: string } | undefined;
-  /** Data callbacks held by {@link hang}; answered with 421 on close so nothing dangles. */
+  /** Data callbacks held by {@link hang}: answered 421 when the hang ends, dropped by a stop. */
   readonly #held = new Set<(err?: Error | null) => void>();
 
   private constructor() {}
@@ -91,9 +93,19 @@ export class SmtpFake {
     return counts;
   }
 
+  /** Messages whose end of DATA is being held unanswered by {@link hang}. */
+  get pendingCount(): number {
+    return this.#held.size;
+  }
+
   /** Answers RCPT TO for these addresses with `550 5.1.1 mailbox unavailable`. */
   rejectRecipients(...addresses: string[]): void {
     for (const address of addresses) this.#rejected.add(address.toLowerCase());
+  }
+
+  /** Answers RCPT TO for these addresses with `450 4.2.1 mailbox temporarily unavailable`. */
+  deferRecipients(...addresses: string[]): void {
+    for (const address of addresses) this.#deferred.add(address.toLowerCase());
   }
 
   /** Answers the end of DATA of the next `count` messages with `451 4.3.0`. */
@@ -115,6 +127,7 @@ export class SmtpFake {
   /** Lifts every fault and the auth requirement (a test's clean slate); received mail is kept. */
   reset(): void {
     this.#rejected.clear();
+    this.#deferred.clear();
     this.#tempFailures = 0;
     this.#auth = undefined;
     this.hang(false);
@@ -124,7 +137,8 @@ export class SmtpFake {
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    this.#releaseHeld();
+    // Dropped, not answered: a client mid-transaction sees the connection go, as in a crash.
+    this.#held.clear();
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
     if (server === undefined) return;
@@ -177,6 +191,10 @@ export class SmtpFake {
       onRcptTo: (address, _session, callback) => {
         if (this.#rejected.has(address.address.toLowerCase())) {
           callback(withCode(`5.1.1 <${address.address}>: mailbox unavailable`, 550));
+          return;
+        }
+        if (this.#deferred.has(address.address.toLowerCase())) {
+          callback(withCode(`4.2.1 <${address.address}>: mailbox temporarily unavailable`, 450));
           return;
         }
         callback();

@@ -139,6 +139,41 @@ describe('smtp provider', () => {
     expect(mail.to).toEqual(['ada@example.com']);
   });
 
+  it('names each refused recipient with its own category', async () => {
+    fake.rejectRecipients('gone@example.com');
+    fake.deferRecipients('busy@example.com');
+    const result = await provider().send(
+      message('msg-mixed', ['ada@example.com', 'gone@example.com', 'busy@example.com']),
+      never(),
+    );
+    expect(result).toMatchObject({
+      status: 'partial',
+      accepted: ['ada@example.com'],
+      failed: [
+        { to: 'gone@example.com', category: 'permanent', reason: 'invalid_recipient' },
+        { to: 'busy@example.com', category: 'transient', error: expect.stringContaining('450') },
+      ],
+    });
+  });
+
+  it('reports all recipients refused for different reasons as partial with none accepted', async () => {
+    fake.rejectRecipients('gone@example.com');
+    fake.deferRecipients('busy@example.com');
+    const result = await provider().send(
+      message('msg-none', ['gone@example.com', 'busy@example.com']),
+      never(),
+    );
+    expect(result).toMatchObject({
+      status: 'partial',
+      accepted: [],
+      failed: [
+        { to: 'gone@example.com', category: 'permanent', reason: 'invalid_recipient' },
+        { to: 'busy@example.com', category: 'transient' },
+      ],
+    });
+    expect(fake.countOf('msg-none')).toBe(0);
+  });
+
   it('maps a refused sole recipient (550) to permanent invalid_recipient', async () => {
     fake.rejectRecipients('gone@example.com');
     const result = await provider().send(message('msg-550', ['gone@example.com']), never());
@@ -205,6 +240,20 @@ describe('smtp provider', () => {
     // The server never said 250, so nothing was delivered; releasing it must not throw anywhere.
     fake.hang(false);
     expect(fake.countOf('msg-hang')).toBe(0);
+  });
+
+  it('maps a connection dropped mid-transaction to transient', async () => {
+    fake.hang();
+    const sending = provider().send(message('msg-dropped', ['ada@example.com']), never());
+    // Wait until the message is with the server, then take the server away under it.
+    await expect.poll(() => fake.pendingCount).toBe(1);
+    await fake.stop();
+    expect(await sending).toMatchObject({
+      status: 'failed',
+      category: 'transient',
+      code: 'ECONNECTION',
+    });
+    expect(fake.countOf('msg-dropped')).toBe(0);
   });
 
   it('does not contact the server when the signal is already aborted', async () => {
