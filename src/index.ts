@@ -21,8 +21,14 @@ export { buildApi } from './api/index.js';
 export type { ApiOptions } from './api/index.js';
 export { createMetrics } from './observability/index.js';
 export type { Metrics } from './observability/index.js';
-export { RecordingChannel, InAppInbox } from './delivery/index.js';
-export type { ChannelSender, SendOutcome } from './delivery/index.js';
+export { RecordingProvider, InAppInbox, BUILT_IN_PROVIDERS } from './delivery/index.js';
+export type {
+  DeliveryProvider,
+  FailureCategory,
+  OutgoingMessage,
+  ProviderDefinition,
+  ProviderResult,
+} from './delivery/index.js';
 
 // The config language.
 export {

@@ -93,7 +93,9 @@ describe('every step type in simulated time', () => {
     const result = await simulate({
       config: loadConfigFromString(CONFIG, 'tour.yaml'),
       openStore: () => openStore({ file: ':memory:' }),
-      customers: [{ id: 'ann', attributes: { first_name: 'Ann', plan: 'team' } }],
+      customers: [
+        { id: 'ann', attributes: { first_name: 'Ann', plan: 'team', email: 'ann@example.com' } },
+      ],
       events: [ev('signed_up', 'ann', T0)],
       until: T0 + 30 * DAY,
     });

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { retryReferenceSchema } from './retry-schema.js';
 import {
   durationSchema,
+  fieldPathSchema,
   identifierSchema,
   keySchema,
+  percentageSchema,
   rateSchema,
   strictObject,
   templateTextSchema,
@@ -21,6 +23,35 @@ export type ChannelType = (typeof CHANNEL_TYPES)[number];
 function isChannelType(name: string): name is ChannelType {
   return (CHANNEL_TYPES as readonly string[]).includes(name);
 }
+
+const providerSettingsSchema = z
+  .record(z.string(), z.unknown())
+  .meta({ description: 'Provider-specific settings; secrets are named by `*_env` settings.' });
+
+/** One provider of a channel; several are tried in order, skipping those whose circuit is open. */
+const providerEntrySchema = strictObject({
+  name: keySchema.optional().meta({
+    description: 'Name in logs, metrics and message records (default: the provider kind).',
+  }),
+  provider: keySchema.meta({ description: 'Provider kind: smtp, sendgrid, twilio, fcm, webhook.' }),
+  settings: providerSettingsSchema.default({}),
+});
+
+const circuitBreakerSchema = strictObject({
+  consecutive_failures: z.number().int().min(1).default(5).meta({
+    description: 'Consecutive failed sends that open the circuit (default 5).',
+  }),
+  failure_rate: percentageSchema.prefault('50%').meta({
+    description: 'Failure rate over `window` that opens the circuit (default 50%).',
+  }),
+  window: durationSchema().prefault('60s').meta({ description: 'Sliding window (default 60s).' }),
+  minimum_requests: z.number().int().min(1).default(20).meta({
+    description: 'Sends in the window before the rate counts (default 20).',
+  }),
+  half_open_after: durationSchema().prefault('30s').meta({
+    description: 'How long an open circuit waits before one probe send (default 30s).',
+  }),
+});
 
 const channelSchema = strictObject({
   type: z.enum(CHANNEL_TYPES).optional().meta({
@@ -48,10 +79,37 @@ const channelSchema = strictObject({
   silent_hours: timeWindowSchema
     .optional()
     .meta({ description: "No delivery in this local window (customer's zone)." }),
-  settings: z
-    .record(z.string(), z.unknown())
+  settings: providerSettingsSchema
     .optional()
-    .meta({ description: 'Provider-specific settings; secrets belong in environment variables.' }),
+    .meta({ description: 'Settings of `provider`; secrets are named by `*_env` settings.' }),
+  providers: z.array(providerEntrySchema).min(1).optional().meta({
+    description:
+      'Several providers in failover order, instead of `provider` and `settings`: a provider whose circuit is open is skipped.',
+  }),
+  recipient: fieldPathSchema.optional().meta({
+    description:
+      'Customer field holding the address: default email (email), phone (sms), push_tokens (push).',
+  }),
+  timeout: durationSchema().prefault('10s').meta({
+    description: 'How long one send may take before it counts as a timeout (default 10s).',
+  }),
+  concurrency: z.number().int().min(1).max(1000).default(10).meta({
+    description: 'Sends in flight per provider at most (the bulkhead; default 10).',
+  }),
+  circuit_breaker: circuitBreakerSchema
+    .prefault({})
+    .meta({ description: 'When a provider is taken out of rotation, and for how long.' }),
+}).superRefine((channel, ctx) => {
+  if (
+    channel.providers !== undefined &&
+    (channel.provider !== undefined || channel.settings !== undefined)
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['providers'],
+      message: "give either 'providers' or 'provider' (with 'settings'), not both",
+    });
+  }
 });
 
 /** Top-level `channels`: channel name → configuration. */

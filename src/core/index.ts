@@ -4,7 +4,7 @@ export * from './spec.js';
 export type * from './model.js';
 export { toWireJourneyEvent } from './journey-event.js';
 export type * from './store.js';
-export { emptyWorkResult } from './store.js';
+export { emptyDeliveryOutcomes, emptyWorkResult } from './store.js';
 export * from './ids.js';
 export * from './log.js';
 export * from './time-zone.js';

@@ -129,6 +129,39 @@ export interface MessageRecord {
   sentAt: Instant | null;
   updatedAt: Instant;
   error: string | null;
+  /** Delivery attempts made so far (0 until the dispatcher tries). */
+  attempts?: number | undefined;
+  /** Name of the provider that took (or last refused) the message. */
+  provider?: string | null | undefined;
+  /** The provider's id for the message, for delivery callbacks. */
+  providerMessageId?: string | null | undefined;
+}
+
+/** Review state of a dead letter (the guide's `DeadLetterItem.status`). */
+export type DeadLetterStatus = 'pending_review' | 'retrying' | 'abandoned';
+
+/**
+ * A message that could not be delivered on any channel it was allowed to try (table
+ * `dead_letters`, the guide's `DeadLetterItem`). Kept until someone retries or abandons it.
+ */
+export interface DeadLetterRecord {
+  id: string;
+  messageId: string;
+  customerId: string;
+  channel: string;
+  /** The message as queued: the record and what rendering needs, to send it again. */
+  originalMessage: JsonObject;
+  failureReason: string;
+  /** The last failure's category: transient, permanent, partial or system. */
+  category: string;
+  attemptCount: number;
+  firstAttemptAt: Instant;
+  lastAttemptAt: Instant;
+  status: DeadLetterStatus;
+  createdAt: Instant;
+  updatedAt: Instant;
+  /** The message a retry created, once retried. */
+  retryMessageId: string | null;
 }
 
 /** A journey event as stored in the journey event log (ordered by `seq`). */
@@ -154,6 +187,11 @@ export interface OutboxEntry {
   availableAt: Instant;
   attempts: number;
   status: 'pending' | 'done' | 'failed';
+  /**
+   * The delivery lane: the channel name of a `message` entry, so each channel is claimed on its
+   * own and a slow provider holds back only its own channel. Null for other kinds.
+   */
+  lane?: string | null | undefined;
 }
 
 /** A record of one trigger evaluation (table `trigger_executions`). */

@@ -14,6 +14,8 @@ import type {
   AlertRecord,
   AppendResult,
   CustomerRecord,
+  DeadLetterRecord,
+  DeadLetterStatus,
   DecisionRecord,
   EnrollmentRecord,
   EnrollmentStatus,
@@ -157,6 +159,53 @@ export interface MessageFilter extends Page {
   status?: MessageStatus | undefined;
 }
 
+/** Filter for dead letters. */
+export interface DeadLetterFilter extends Page {
+  status?: DeadLetterStatus | undefined;
+  customerId?: string | undefined;
+}
+
+/** One message's new delivery state. */
+export interface MessageDeliveryUpdate {
+  messageId: string;
+  status: MessageStatus;
+  at: Instant;
+  error: string | null;
+  attempts: number;
+  provider: string | null;
+  providerMessageId: string | null;
+}
+
+/** Everything one delivery pass decided; see `Store.recordDeliveryOutcomes`. */
+export interface DeliveryOutcomes {
+  messages: readonly MessageDeliveryUpdate[];
+  journeyEvents: readonly JourneyEventRecord[];
+  /** Outbox entries done. */
+  completed: readonly number[];
+  /**
+   * Outbox entries to try again at `at` (`attempts` + 1); `payload` replaces the entry's payload
+   * when set (after a partial failure only the failed recipients are retried).
+   */
+  retries: readonly { seq: number; at: Instant; error: string; payload: JsonObject | null }[];
+  deadLetters: readonly DeadLetterRecord[];
+  alerts: readonly AlertRecord[];
+  /** Appended to the customers' event logs (idempotency keys make a replayed pass a no-op). */
+  commands: readonly NewEvent[];
+}
+
+/** Delivery outcomes with nothing in them, to fill in. */
+export function emptyDeliveryOutcomes(): DeliveryOutcomes {
+  return {
+    messages: [],
+    journeyEvents: [],
+    completed: [],
+    retries: [],
+    deadLetters: [],
+    alerts: [],
+    commands: [],
+  };
+}
+
 /** Filter for the journey event log. */
 export interface JourneyEventFilter extends Page {
   customerId?: string | undefined;
@@ -240,33 +289,45 @@ export interface Store {
     now: Instant;
     limit: number;
     kinds?: readonly OutboxKind[];
+    /** Only entries of these lanes (channels of `message` entries). */
+    lanes?: readonly string[];
     /** How long the claim holds, in ms; default 60 000. */
     leaseMs?: number;
   }): Promise<OutboxEntry[]>;
   /** Marks outbox entries done. */
   completeOutbox(seqs: readonly number[]): Promise<void>;
   /**
-   * Records what delivery did with claimed `message` outbox entries, atomically: each message's new
-   * status (and `sent_at` when sent), the journey events that causes (`message.sent`, ...), and the
-   * outbox entries that are now done. `sent_at` is the first delivery attempt: it is also set for
-   * `failed` and `dead_lettered`, so the guide's "message delivery issues" query sees failures.
-   * Unknown message ids are ignored.
+   * Records what delivery did with claimed `message` outbox entries, atomically: message status
+   * updates, the journey events they cause, outbox entries done or rescheduled, dead letters,
+   * alerts, and command events for the customers' own logs (a fallback to another channel is
+   * decided by the processor, in the customer's order).
    */
-  completeDeliveries(
-    deliveries: readonly {
-      messageId: string;
-      status: MessageStatus;
-      at: Instant;
-      error: string | null;
-    }[],
-    journeyEvents: readonly JourneyEventRecord[],
-    outboxSeqs: readonly number[],
-  ): Promise<void>;
+  recordDeliveryOutcomes(outcomes: DeliveryOutcomes): Promise<void>;
   /**
    * Records a failed attempt (`attempts` + 1); the entry becomes available again at `retryAt`, or
    * failed for good when null.
    */
   failOutbox(seq: number, error: string, retryAt: Instant | null): Promise<void>;
+
+  // ---- dead letters ------------------------------------------------------------------------
+  /** Dead letters, oldest first, optionally of one status or customer. */
+  listDeadLetters(filter: DeadLetterFilter): Promise<PageResult<DeadLetterRecord>>;
+  getDeadLetter(id: string): Promise<DeadLetterRecord | null>;
+  /**
+   * Moves a dead letter to `status` if it is currently in one of `from`, together with an optional
+   * command event for the customer's log (a retry). Returns the updated record, or null when it
+   * does not exist or is not in one of `from` (nothing is written then).
+   */
+  transitionDeadLetter(
+    id: string,
+    change: {
+      from: readonly DeadLetterStatus[];
+      to: DeadLetterStatus;
+      at: Instant;
+      retryMessageId?: string | null;
+      command?: NewEvent;
+    },
+  ): Promise<DeadLetterRecord | null>;
   /**
    * Journey events `consumer` has not handled yet, oldest first, at most `limit`. Journey events are
    * published from their own log this way (at least once, in `seq` order) rather than through a

@@ -1,34 +1,21 @@
-import type { MessageRecord } from '../core/index.js';
-
-/** What a channel provider answered for one message. */
-export type SendOutcome =
-  | { status: 'sent'; providerMessageId?: string | undefined }
-  | { status: 'delivered'; providerMessageId?: string | undefined }
-  | { status: 'failed'; error: string; retryable: boolean };
+import type { DeliveryProvider, OutgoingMessage, ProviderResult } from './provider.js';
 
 /**
- * Sends messages of one channel. Implementations must be idempotent on
- * `message.idempotencyKey`: the outbox may hand the same message over again after a crash.
+ * Keeps every message instead of sending it: the provider of `waymark simulate`, of
+ * `POST /journeys/{id}/test`, and of an engine opened without configured providers (development,
+ * tests). Deduplicates by idempotency key exactly as a real provider integration must.
  */
-export interface ChannelSender {
-  send(message: MessageRecord): Promise<SendOutcome>;
-}
+export class RecordingProvider implements DeliveryProvider {
+  readonly kind = 'recording';
+  readonly #byKey = new Map<string, OutgoingMessage>();
 
-/**
- * Keeps every message instead of sending it: the channel of `waymark simulate`, of
- * `POST /journeys/{id}/test`, and of a development server with no providers configured.
- * Deduplicates by idempotency key exactly as a real provider integration must.
- */
-export class RecordingChannel implements ChannelSender {
-  readonly #byKey = new Map<string, MessageRecord>();
-
-  send(message: MessageRecord): Promise<SendOutcome> {
+  send(message: OutgoingMessage): Promise<ProviderResult> {
     if (!this.#byKey.has(message.idempotencyKey)) this.#byKey.set(message.idempotencyKey, message);
-    return Promise.resolve({ status: 'sent', providerMessageId: message.id });
+    return Promise.resolve({ status: 'accepted', providerMessageId: message.id });
   }
 
   /** Messages recorded so far, in the order first sent. */
-  get messages(): MessageRecord[] {
+  get messages(): OutgoingMessage[] {
     return [...this.#byKey.values()];
   }
 }
@@ -37,8 +24,10 @@ export class RecordingChannel implements ChannelSender {
  * The internal in-app inbox: the message row in the store IS the inbox entry, so handing it over
  * means it is delivered.
  */
-export class InAppInbox implements ChannelSender {
-  send(message: MessageRecord): Promise<SendOutcome> {
-    return Promise.resolve({ status: 'delivered', providerMessageId: message.id });
+export class InAppInbox implements DeliveryProvider {
+  readonly kind = 'internal';
+
+  send(message: OutgoingMessage): Promise<ProviderResult> {
+    return Promise.resolve({ status: 'accepted', providerMessageId: message.id, delivered: true });
   }
 }

@@ -1,7 +1,61 @@
-export { RecordingChannel, InAppInbox } from './channel.js';
-export type { ChannelSender, SendOutcome } from './channel.js';
+export { RecordingProvider, InAppInbox } from './channel.js';
 export {
   JourneyEventWebhooks,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
   type JourneyEventWebhooksOptions,
 } from './journey-webhooks.js';
+export {
+  DEFAULT_RECIPIENT_FIELDS,
+  fitToLimit,
+  hasOptedOut,
+  needsAddress,
+  recipientsOf,
+} from './addressing.js';
+export {
+  ChannelRoute,
+  buildChannelRoute,
+  configuredProviders,
+  routeOver,
+  type RouteDependencies,
+  type RouteProvider,
+  type RouteResult,
+} from './channel-route.js';
+export {
+  CircuitBreaker,
+  DEFAULT_CIRCUIT_BREAKER,
+  type CircuitBreakerSettings,
+  type CircuitState,
+  type CircuitTransition,
+} from './circuit-breaker.js';
+export { Bulkhead } from './bulkhead.js';
+export {
+  FALLBACK_COMMAND,
+  MessageDispatcher,
+  outgoing,
+  type MessageDispatcherOptions,
+  type MessagePayload,
+} from './message-dispatcher.js';
+export {
+  BUILT_IN_RETRY_POLICY,
+  backoffDelayMs,
+  decideRetry,
+  resolveRetryPolicy,
+  type RetryDecision,
+} from './retry-plan.js';
+export {
+  ProviderConfigError,
+  categoryOfHttpStatus,
+  categoryOfNetworkError,
+  parseRetryAfter,
+  requireSecret,
+  type DeliveryProvider,
+  type FailureCategory,
+  type OutgoingMessage,
+  type PermanentReason,
+  type ProviderDefinition,
+  type ProviderDependencies,
+  type ProviderResult,
+  type SecretSource,
+} from './provider.js';
+export { DeliveryLanes } from './delivery-lanes.js';
+export { BUILT_IN_PROVIDERS } from './providers/index.js';

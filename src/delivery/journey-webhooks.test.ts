@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { VirtualClock, type JourneyEventRecord, type Logger, type Store } from '../core/index.js';
+import {
+  VirtualClock,
+  emptyDeliveryOutcomes,
+  type JourneyEventRecord,
+  type Logger,
+  type Store,
+} from '../core/index.js';
 import { webhookSchema, type WebhookConfig } from '../config/index.js';
 import { openStore } from '../store/index.js';
 import { JourneyEventWebhooks } from './index.js';
@@ -108,7 +114,7 @@ async function receiver(): Promise<Receiver> {
 }
 
 async function record(...events: JourneyEventRecord[]): Promise<void> {
-  await store.completeDeliveries([], events, []);
+  await store.recordDeliveryOutcomes({ ...emptyDeliveryOutcomes(), journeyEvents: events });
 }
 
 function customersOf(body: unknown): string[] {

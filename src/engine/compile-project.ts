@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import { compileConditions, type ConditionGroup } from '../conditions/index.js';
 import type { JourneyDefinition as ConfigJourney, WaymarkConfig } from '../config/index.js';
 import { WaymarkError } from '../core/index.js';
+import { DEFAULT_RECIPIENT_FIELDS } from '../delivery/index.js';
 import {
   compileJourney,
   type CompiledJourney,
@@ -27,6 +28,7 @@ import type {
   RuntimeTrigger,
   ScheduleTiming,
   ScheduleTrigger,
+  RuntimeChannel,
 } from './project.js';
 
 /** A journey as stored: its id, the version numbers in use and their definitions. */
@@ -170,7 +172,23 @@ export function compileProject(
     scheduleTriggers,
     defaultZone: config.defaults.timezone,
     quietHours: quietHoursByChannel(config),
+    channels: runtimeChannels(config),
   };
+}
+
+function runtimeChannels(config: WaymarkConfig): Map<string, RuntimeChannel> {
+  const channels = new Map<string, RuntimeChannel>();
+  for (const [name, channel] of Object.entries(config.channels)) {
+    channels.set(name, {
+      name,
+      type: channel.type,
+      recipientField: channel.recipient ?? DEFAULT_RECIPIENT_FIELDS[channel.type] ?? null,
+      fallback: channel.fallback ?? null,
+      optOutCheck: channel.opt_out_check ?? true,
+      characterLimit: channel.character_limit ?? null,
+    });
+  }
+  return channels;
 }
 
 function quietHoursByChannel(config: WaymarkConfig): Map<string, DailyWindow> {

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger, type JourneyEventRecord, type Store } from '../core/index.js';
-import { RecordingChannel } from '../delivery/index.js';
+import {
+  emptyDeliveryOutcomes,
+  silentLogger,
+  type JourneyEventRecord,
+  type Store,
+} from '../core/index.js';
 import { openStore } from '../store/index.js';
 import { OutboxDispatcher } from './dispatcher.js';
 
@@ -25,8 +29,6 @@ afterEach(async () => {
 function dispatcher(s: Store, sink: (events: readonly JourneyEventRecord[]) => Promise<void>) {
   return new OutboxDispatcher({
     store: s,
-    senders: new Map(),
-    fallbackSender: new RecordingChannel(),
     sinks: [sink],
     callWebhook: () => Promise.resolve(),
     log: silentLogger,
@@ -43,11 +45,10 @@ describe('publishing journey events from the log', () => {
   it('publishes every logged event in order, in batches, although the outbox is empty', async () => {
     store = await openStore({ file: ':memory:' });
     // Journey events are written without outbox rows: an empty outbox must not stop the log reader.
-    await store.completeDeliveries(
-      [],
-      Array.from({ length: 7 }, (_, i) => journeyEvent(i)),
-      [],
-    );
+    await store.recordDeliveryOutcomes({
+      ...emptyDeliveryOutcomes(),
+      journeyEvents: Array.from({ length: 7 }, (_, i) => journeyEvent(i)),
+    });
     const seen: string[] = [];
     const batches: number[] = [];
     await drainAll(
@@ -64,7 +65,10 @@ describe('publishing journey events from the log', () => {
 
   it('hands a batch a failing sink refused to it again, and moves on only once it is accepted', async () => {
     store = await openStore({ file: ':memory:' });
-    await store.completeDeliveries([], [journeyEvent(1), journeyEvent(2)], []);
+    await store.recordDeliveryOutcomes({
+      ...emptyDeliveryOutcomes(),
+      journeyEvents: [journeyEvent(1), journeyEvent(2)],
+    });
     let failures = 1;
     const seen: string[] = [];
     const d = dispatcher(store, (events) => {

@@ -1,13 +1,4 @@
-import type {
-  Instant,
-  JourneyEventRecord,
-  Logger,
-  MessageRecord,
-  MessageStatus,
-  OutboxEntry,
-  Store,
-} from '../core/index.js';
-import type { ChannelSender } from '../delivery/index.js';
+import type { Instant, JourneyEventRecord, Logger, OutboxEntry, Store } from '../core/index.js';
 
 /** Receives committed journey events (webhooks, stream publishers, simulation output). */
 export type JourneyEventSink = (events: readonly JourneyEventRecord[]) => Promise<void>;
@@ -35,14 +26,14 @@ const SINK_CONSUMER = 'sinks';
 const MAX_ATTEMPTS = 5;
 
 /**
- * Executes committed effects from the outbox, after the transaction that created them. Every effect
+ * Executes committed effects from the outbox other than messages (which `MessageDispatcher` sends,
+ * by channel lane), after the transaction that created them. Every effect
  * carries an idempotency key, so an entry handed over twice (a crash between sending and marking it
  * done) is not sent twice by a sender that honours the key.
  */
 export class OutboxDispatcher {
   readonly #store: Store;
-  readonly #senders: ReadonlyMap<string, ChannelSender>;
-  readonly #fallbackSender: ChannelSender;
+  readonly #messages: ((now: Instant) => Promise<number>) | null;
   readonly #sinks: JourneyEventSink[];
   readonly #publishers: readonly JourneyEventPublisher[];
   readonly #callWebhook: WebhookCaller;
@@ -51,9 +42,11 @@ export class OutboxDispatcher {
 
   constructor(deps: {
     store: Store;
-    senders: ReadonlyMap<string, ChannelSender>;
-    /** Used for channels without a sender of their own. */
-    fallbackSender: ChannelSender;
+    /**
+     * Sends due messages as part of every drain (simulation, tests); null when message lanes run
+     * on their own loops (server mode).
+     */
+    messages?: ((now: Instant) => Promise<number>) | null;
     sinks?: JourneyEventSink[];
     /** Publishers with cursors of their own, run on every drain. */
     publishers?: readonly JourneyEventPublisher[];
@@ -62,8 +55,7 @@ export class OutboxDispatcher {
     batchSize?: number;
   }) {
     this.#store = deps.store;
-    this.#senders = deps.senders;
-    this.#fallbackSender = deps.fallbackSender;
+    this.#messages = deps.messages ?? null;
     this.#sinks = deps.sinks ?? [];
     this.#publishers = deps.publishers ?? [];
     this.#callWebhook = deps.callWebhook;
@@ -78,21 +70,23 @@ export class OutboxDispatcher {
 
   /** Drains one batch of due outbox entries; returns how many were handled. */
   async drain(now: Instant): Promise<number> {
-    const entries = await this.#store.claimOutbox({ now, limit: this.#batchSize });
-    const messages: OutboxEntry[] = [];
+    const entries = await this.#store.claimOutbox({
+      now,
+      limit: this.#batchSize,
+      kinds: ['journey_event', 'webhook', 'task', 'alert'],
+    });
     const journeyEvents: OutboxEntry[] = [];
     const others: OutboxEntry[] = [];
     for (const entry of entries) {
-      if (entry.kind === 'message') messages.push(entry);
-      else if (entry.kind === 'journey_event') journeyEvents.push(entry);
+      if (entry.kind === 'journey_event') journeyEvents.push(entry);
       else others.push(entry);
     }
-    await this.#deliverMessages(messages, now);
+    const sent = this.#messages === null ? 0 : await this.#messages(now);
     await this.#publishJourneyEvents(journeyEvents, now);
     for (const entry of others) await this.#runOther(entry, now);
     // The log is read even when the outbox is empty: the processor writes journey events without
     // outbox rows, so an empty outbox says nothing about unpublished events.
-    return entries.length + (await this.#publishFromLog()) + (await this.#publishOwn());
+    return sent + entries.length + (await this.#publishFromLog()) + (await this.#publishOwn());
   }
 
   /** Runs the publishers that keep their own cursors; one failing never stops the others. */
@@ -126,57 +120,6 @@ export class OutboxDispatcher {
     }
     await this.#store.advanceCursor(SINK_CONSUMER, last);
     return events.length;
-  }
-
-  async #deliverMessages(entries: OutboxEntry[], now: Instant): Promise<void> {
-    if (entries.length === 0) return;
-    const deliveries: {
-      messageId: string;
-      status: MessageStatus;
-      at: Instant;
-      error: string | null;
-    }[] = [];
-    const events: JourneyEventRecord[] = [];
-    const done: number[] = [];
-    for (const entry of entries) {
-      const message = entry.payload['message'] as unknown as MessageRecord;
-      const sender = this.#senders.get(message.channel) ?? this.#fallbackSender;
-      const outcome = await sender.send(message).catch((error: unknown) => ({
-        status: 'failed' as const,
-        error: error instanceof Error ? error.message : String(error),
-        retryable: true,
-      }));
-      const attempt = entry.attempts + 1;
-      if (outcome.status === 'failed' && outcome.retryable && attempt < MAX_ATTEMPTS) {
-        await this.#store.failOutbox(entry.seq ?? 0, outcome.error, now + retryDelayMs(attempt));
-        continue;
-      }
-      const status: MessageStatus = outcome.status;
-      deliveries.push({
-        messageId: message.id,
-        status,
-        at: now,
-        error: outcome.status === 'failed' ? outcome.error : null,
-      });
-      events.push({
-        type: outcome.status === 'failed' ? 'message.failed' : 'message.sent',
-        journeyId: message.journeyId ?? '',
-        customerId: message.customerId,
-        timestamp: now,
-        data: {
-          message_id: message.id,
-          channel: message.channel,
-          step_id: message.stepId,
-          enrollment_id: message.enrollmentId,
-          ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
-          ...(outcome.status === 'delivered' ? { delivered: true } : {}),
-        },
-      });
-      if (entry.seq !== undefined) done.push(entry.seq);
-    }
-    if (deliveries.length === 0) return;
-    // The message.* events join the journey event log here; the sinks read them from there.
-    await this.#store.completeDeliveries(deliveries, events, done);
   }
 
   async #publishJourneyEvents(entries: OutboxEntry[], now: Instant): Promise<void> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, loadConfigFromString, type LoadedConfig } from '../config/index.js';
 import { VirtualClock, type JourneyEventRecord, type NewEvent } from '../core/index.js';
-import { RecordingChannel } from '../delivery/index.js';
+import { RecordingProvider } from '../delivery/index.js';
 import { openStore } from '../store/index.js';
 import { Engine } from './engine.js';
 import { simulate, simulateJourney } from './simulation.js';
@@ -65,7 +65,9 @@ describe('the example project in simulated time', () => {
       openStore: memoryStore,
       customers: [],
       events: [
-        event('customer.created', 'c1', T0, { properties: { type: 'paid' } }),
+        event('customer.created', 'c1', T0, {
+          properties: { type: 'paid', email: 'c1@example.com' },
+        }),
         event('login.first', 'c1', T0 + DAY),
         event('customer.updated', 'c1', T0 + DAY + 1000, {
           changes: { first_login: '2026-03-03T12:00:00Z', profile_complete: true },
@@ -97,7 +99,11 @@ describe('the example project in simulated time', () => {
       config: await exampleConfig(),
       openStore: memoryStore,
       customers: [],
-      events: [event('customer.created', 'c1', T0, { properties: { type: 'paid' } })],
+      events: [
+        event('customer.created', 'c1', T0, {
+          properties: { type: 'paid', email: 'c1@example.com' },
+        }),
+      ],
       until: T0 + 30 * DAY,
     });
     const messages = result.messages.map((m) => [m.stepId, (m.createdAt - T0) / DAY]);
@@ -259,7 +265,11 @@ describe('journey test runs', () => {
       journeyId: 'renewal',
       customer: {
         id: 'acme',
-        attributes: { timezone: 'Europe/Berlin', contract: { end_date: '2026-06-30' } },
+        attributes: {
+          timezone: 'Europe/Berlin',
+          email: 'ops@acme.example',
+          contract: { end_date: '2026-06-30' },
+        },
       },
       start: T0,
     });
@@ -360,16 +370,16 @@ journeys:
 
   it('an in-app sender of its own gets the message through the outbox', async () => {
     const clock = new VirtualClock(T0);
-    const inbox = new RecordingChannel();
+    const inbox = new RecordingProvider();
     const engine = await Engine.open({
       config,
       store: await memoryStore(),
       clock,
-      senders: new Map([['in_app', inbox]]),
+      providers: new Map([['in_app', inbox]]),
     });
     await engine.ingest([event('signed_up', 'c1', T0)]);
     await engine.runUntilIdle();
-    expect(inbox.messages.map((m) => [m.customerId, m.stepId])).toEqual([['c1', 'welcome']]);
+    expect(inbox.messages.map((m) => [m.customerId, m.channel])).toEqual([['c1', 'in_app']]);
     const [message] = (await engine.store.listMessages({ customerId: 'c1', limit: 10 })).items;
     expect(message?.status).toBe('sent');
     await engine.close();

@@ -19,7 +19,20 @@ import {
   type NewEvent,
   type Store,
 } from '../core/index.js';
-import { InAppInbox, RecordingChannel, type ChannelSender } from '../delivery/index.js';
+import {
+  BUILT_IN_PROVIDERS,
+  DeliveryLanes,
+  InAppInbox,
+  MessageDispatcher,
+  RecordingProvider,
+  buildChannelRoute,
+  resolveRetryPolicy,
+  routeOver,
+  type ChannelRoute,
+  type DeliveryProvider,
+  type ProviderDefinition,
+  type SecretSource,
+} from '../delivery/index.js';
 import { journeyHash } from '../journeys/index.js';
 import { compileProject, type StoredJourneyVersions } from './compile-project.js';
 import {
@@ -49,10 +62,20 @@ export interface EngineOptions {
    * changing it reshuffles who is in which group. Default `waymark`.
    */
   seed?: string;
-  /** Channel senders by channel name. Channels without one use `fallbackSender`. */
-  senders?: ReadonlyMap<string, ChannelSender>;
-  /** Default: a recording channel (development and simulation). */
-  fallbackSender?: ChannelSender;
+  /**
+   * How messages leave. `configured` (what `waymark serve` uses): every channel delivers through
+   * its configured providers. `record` (the default: simulation, tests, development): channels
+   * without an entry in `providers` record their messages in `engine.recording` instead of sending.
+   */
+  delivery?: 'configured' | 'record';
+  /** Providers by channel name that replace the configured ones (tests, embedding applications). */
+  providers?: ReadonlyMap<string, DeliveryProvider>;
+  /** Provider kinds by name; default the built-in ones (smtp, sendgrid, twilio, fcm, webhook). */
+  providerKinds?: ReadonlyMap<string, ProviderDefinition<unknown>>;
+  /** Where providers' `*_env` secrets are looked up. Default: none (every secret missing). */
+  secrets?: SecretSource;
+  /** The HTTP client of HTTP providers. Default the global `fetch`. */
+  fetch?: typeof fetch;
   /** Receivers of committed journey events. */
   sinks?: JourneyEventSink[];
   /** Publishers of the journey event log with their own cursors (e.g. configured webhooks). */
@@ -95,6 +118,13 @@ export class Engine {
   readonly seed: string;
   readonly worker: Worker;
   readonly dispatcher: OutboxDispatcher;
+  /** Sends messages, by channel lane. */
+  readonly messages: MessageDispatcher;
+  /** Messages kept instead of sent (channels without a real provider in `record` mode). */
+  readonly recording = new RecordingProvider();
+  /** Each channel's providers and their health. */
+  readonly routes: ReadonlyMap<string, ChannelRoute>;
+  readonly #lanes: DeliveryLanes;
   #config: LoadedConfig;
   #project: RuntimeProject;
   #started = false;
@@ -118,17 +148,43 @@ export class Engine {
     this.seed = seed;
     this.#config = options.config;
     this.#project = project;
-    const senders = new Map(options.senders ?? []);
+    const routes = buildRoutes(options, this.log);
+    this.routes = routes;
     // The built-in inbox is the message row itself: the processor delivers to it in the batch.
     const storeDeliveredChannels = new Set<string>();
-    if (!senders.has('in_app')) {
-      senders.set('in_app', new InAppInbox());
+    for (const [name, channel] of Object.entries(options.config.config.channels)) {
+      if (channel.type === 'in_app' && !options.providers?.has(name))
+        storeDeliveredChannels.add(name);
+    }
+    if (!options.config.config.channels['in_app'] && !options.providers?.has('in_app')) {
       storeDeliveredChannels.add('in_app');
     }
+    const config = options.config.config;
+    this.messages = new MessageDispatcher({
+      store: this.store,
+      clock: this.clock,
+      ids,
+      log: this.log,
+      routes,
+      defaultRoute:
+        options.delivery === 'configured'
+          ? undefined
+          : routeOver('*', [{ name: 'recording', provider: this.recording }], {
+              now: () => this.clock.now(),
+            }),
+      retryPolicy: (channel, priority) =>
+        resolveRetryPolicy(config.channels[channel]?.retry_policy, priority, config.retry_policies),
+      fallbackOf: (channel) => config.channels[channel]?.fallback ?? null,
+    });
+    this.#lanes = new DeliveryLanes({
+      dispatcher: this.messages,
+      clock: this.clock,
+      log: this.log,
+      lanes: [...routes.keys(), ...messageChannels(project)],
+    });
     this.dispatcher = new OutboxDispatcher({
       store: this.store,
-      senders,
-      fallbackSender: options.fallbackSender ?? new RecordingChannel(),
+      messages: (now) => (this.#started ? this.#wakeLanes() : this.messages.drain(now)),
       sinks: options.sinks ?? [],
       publishers: options.publishers ?? [],
       callWebhook: options.callWebhook ?? postWebhook,
@@ -284,13 +340,22 @@ export class Engine {
   /** Starts the background worker (server mode). */
   start(): void {
     this.#started = true;
+    this.#lanes.start();
     this.worker.start();
+  }
+
+  /** In server mode the lanes send; the worker only tells them there may be new messages. */
+  #wakeLanes(): Promise<number> {
+    this.#lanes.wake();
+    return Promise.resolve(0);
   }
 
   /** Stops the worker after its current pass, then closes the store; idempotent. */
   async close(): Promise<void> {
     const errors: unknown[] = [];
     await this.worker.close().catch((e: unknown) => errors.push(e));
+    await this.#lanes.close().catch((e: unknown) => errors.push(e));
+    await Promise.allSettled([...this.routes.values()].map((route) => route.close()));
     await this.store.close().catch((e: unknown) => errors.push(e));
     if (errors.length > 0) throw errors[0];
   }
@@ -663,4 +728,42 @@ async function postWebhook(call: Record<string, unknown>): Promise<void> {
     signal: AbortSignal.timeout(10_000),
   });
   if (!response.ok) throw new Error(`webhook ${url} answered ${response.status}`);
+}
+
+/**
+ * Routes by channel: the given providers first; then, in `configured` mode, each configured
+ * channel's providers (the built-in inbox for in-app channels without one); in `record` mode,
+ * nothing else (the dispatcher's default route records).
+ */
+function buildRoutes(options: EngineOptions, log: Logger): Map<string, ChannelRoute> {
+  const now = (): number => options.clock.now();
+  const routes = new Map<string, ChannelRoute>();
+  for (const [channel, provider] of options.providers ?? []) {
+    routes.set(channel, routeOver(channel, [{ name: provider.kind, provider }], { now }));
+  }
+  if (options.delivery !== 'configured') return routes;
+  const deps = {
+    registry: options.providerKinds ?? BUILT_IN_PROVIDERS,
+    secrets: options.secrets ?? {},
+    now,
+    fetch: options.fetch ?? fetch,
+    log,
+  };
+  for (const [name, channel] of Object.entries(options.config.config.channels)) {
+    if (routes.has(name)) continue;
+    if (channel.type === 'in_app' && (channel.provider ?? 'internal') === 'internal') {
+      routes.set(
+        name,
+        routeOver(name, [{ name: 'internal', provider: new InAppInbox() }], { now }),
+      );
+      continue;
+    }
+    routes.set(name, buildChannelRoute(name, channel, deps));
+  }
+  return routes;
+}
+
+/** Channels journeys and actions send on, so each gets a delivery lane even when not configured. */
+function messageChannels(project: RuntimeProject): string[] {
+  return [...project.channels.keys(), 'email', 'sms', 'push', 'in_app', 'webhook'];
 }

@@ -49,10 +49,20 @@ import {
 import type { ResolvedAction, RuleContext } from '../rules/index.js';
 import type { RuntimeProject, RuntimeTrigger } from './project.js';
 import { customerZone, windowEnd } from '../scheduling/index.js';
+import {
+  FALLBACK_COMMAND,
+  fitToLimit,
+  hasOptedOut,
+  needsAddress,
+  recipientsOf,
+} from '../delivery/index.js';
 import { planSchedule } from './schedule-plans.js';
 
 /** Event types the engine itself writes to the event log (API commands); clients may not post them. */
 export const COMMAND_EVENT_PREFIX = 'waymark.';
+
+/** The command a dead-letter retry writes into the customer's log. */
+export const DEAD_LETTER_RETRY_COMMAND = 'waymark.dead_letter_retry';
 
 /** How a batch is processed, beyond the project; every field has a default. */
 export interface ProcessOptions {
@@ -294,6 +304,56 @@ class CustomerRun {
         const fired = value && !previous;
         this.#recordTrigger(trigger, event, fired, started);
         if (fired) this.#runTriggerActions(trigger, context, event);
+        return;
+      }
+      case FALLBACK_COMMAND: {
+        // The dispatcher gave up on a channel; the fallback is queued here, in the customer's
+        // order, so consent, address and quiet hours are checked again for the new channel.
+        if (this.#customer === null) return;
+        const failed = event.payload['message'] as unknown as MessageRecord | undefined;
+        const to = stringField(event.payload, 'to_channel');
+        if (failed === undefined || to === null) return;
+        const tried = stringList(event.payload['tried']);
+        const { template, variant } = event.payload;
+        this.#sendOn(
+          to,
+          failed,
+          { template: template ?? null, variant: variant ?? null },
+          tried,
+          stringField(event.payload, 'reason') ?? 'delivery_failed',
+        );
+        return;
+      }
+      case DEAD_LETTER_RETRY_COMMAND: {
+        // Someone retried a dead letter (after fixing the data, perhaps): the message is queued
+        // again on its own channel under the id the API chose, with addresses read afresh.
+        if (this.#customer === null) return;
+        const original = event.payload['original'] as JsonObject | undefined;
+        const dead = original?.['message'] as unknown as MessageRecord | undefined;
+        const id = stringField(event.payload, 'message_id');
+        if (original === undefined || dead === undefined || id === null) return;
+        const retry: MessageRecord = {
+          ...dead,
+          id,
+          status: 'queued',
+          idempotencyKey: `${dead.idempotencyKey}#${id}`,
+          createdAt: this.#now,
+          sentAt: null,
+          updatedAt: this.#now,
+          error: null,
+          attempts: 0,
+          provider: null,
+          providerMessageId: null,
+        };
+        this.#messageEvent('message.retried', retry, {
+          dead_letter_id: stringField(event.payload, 'dead_letter_id'),
+          original_message_id: dead.id,
+        });
+        this.#queueMessage(retry, {
+          template: original['template'] ?? null,
+          variant: original['variant'] ?? null,
+          message: retry as unknown as JsonObject,
+        });
         return;
       }
       case 'waymark.migrate': {
@@ -959,16 +1019,58 @@ class CustomerRun {
   }
 
   /**
-   * A message the batch sends: delivered right here when its channel is the store itself (the
-   * event matches what the dispatcher writes for a delivered message), else queued in the outbox
-   * for the dispatcher.
+   * A message the batch sends. Checked first, in this order: consent (an opted-out customer gets a
+   * `suppressed` message), address (none: `failed`), both of which fall back to the channel's
+   * `fallback` at once; then the SMS `character_limit`. A message that may go is delivered right here
+   * when its channel is the store itself (the event matches what the dispatcher writes for a
+   * delivered message), else queued in the outbox in its channel's lane, held to the end of quiet
+   * hours when it falls inside them.
    */
-  #queueMessage(message: MessageRecord, payload: JsonObject): void {
+  #queueMessage(message: MessageRecord, payload: JsonObject, tried: readonly string[] = []): void {
+    const channel = this.#project.channels.get(message.channel);
+    const attributes = this.#customer?.attributes ?? {};
+    if (channel !== undefined) {
+      if (channel.optOutCheck && hasOptedOut(attributes, channel.name, channel.type)) {
+        this.#out.messages.push({ ...message, status: 'suppressed', error: 'opted_out' });
+        this.#messageEvent('message.suppressed', message, { reason: 'opted_out' });
+        this.#fallBack(message, payload, [...tried, message.channel], 'opted_out');
+        return;
+      }
+    }
+    const to =
+      channel?.recipientField == null ? [] : recipientsOf(attributes, channel.recipientField);
+    if (channel !== undefined && needsAddress(channel.type) && to.length === 0) {
+      this.#out.messages.push({ ...message, status: 'failed', error: 'no_address' });
+      this.#messageEvent('message.failed', message, {
+        reason: 'no_address',
+        field: channel.recipientField,
+      });
+      this.#fallBack(message, payload, [...tried, message.channel], 'no_address');
+      return;
+    }
+    const limit = channel?.characterLimit ?? null;
+    const body = message.content['body'];
+    if (limit !== null && typeof body === 'string') {
+      const fitted = fitToLimit(body, limit);
+      if (fitted.truncated) {
+        message = { ...message, content: { ...message.content, body: fitted.text } };
+        this.#messageEvent('message.truncated', message, {
+          character_limit: limit,
+          original_length: Array.from(body).length,
+        });
+      }
+    }
+    const queued: JsonObject = {
+      ...payload,
+      message: message as unknown as JsonObject,
+      to,
+      tried: [...tried],
+    };
     const heldUntil = this.#quietHoursEnd(message);
     if (heldUntil !== null) {
       // Held, not dropped: the outbox entry becomes available when the window ends.
       this.#out.messages.push(message);
-      this.#out.outbox.push(outboxEntry('message', message.idempotencyKey, payload, heldUntil));
+      this.#out.outbox.push(messageEntry(message, queued, heldUntil));
       this.#messageEvent('message.deferred', message, {
         reason: 'quiet_hours',
         until: new Date(heldUntil).toISOString(),
@@ -977,7 +1079,7 @@ class CustomerRun {
     }
     if (!this.#storeDeliveredChannels.has(message.channel)) {
       this.#out.messages.push(message);
-      this.#out.outbox.push(outboxEntry('message', message.idempotencyKey, payload, this.#now));
+      this.#out.outbox.push(messageEntry(message, queued, this.#now));
       return;
     }
     this.#out.messages.push({
@@ -987,6 +1089,47 @@ class CustomerRun {
       updatedAt: this.#now,
     });
     this.#messageEvent('message.sent', message, { delivered: true });
+  }
+
+  /**
+   * Sends a message that cannot go on its channel on the channel's `fallback` instead, unless the
+   * chain already went through it. The new message keeps the content, priority and journey step;
+   * its key derives from the original's, so a replayed batch creates it once.
+   */
+  #fallBack(message: MessageRecord, payload: JsonObject, tried: string[], reason: string): void {
+    const next = this.#project.channels.get(message.channel)?.fallback ?? null;
+    if (next === null || tried.includes(next)) return;
+    this.#sendOn(next, message, payload, tried, reason);
+  }
+
+  /** Queues a copy of `message` on channel `to` (a fallback), with a `message.fallback` event. */
+  #sendOn(
+    to: string,
+    message: MessageRecord,
+    payload: JsonObject,
+    tried: readonly string[],
+    reason: string,
+  ): void {
+    const copy: MessageRecord = {
+      ...message,
+      id: this.#ids.next('msg'),
+      channel: to,
+      status: 'queued',
+      idempotencyKey: `${message.idempotencyKey}>${to}`,
+      createdAt: this.#now,
+      sentAt: null,
+      updatedAt: this.#now,
+      error: null,
+      attempts: 0,
+      provider: null,
+      providerMessageId: null,
+    };
+    this.#messageEvent('message.fallback', message, {
+      reason,
+      to_channel: to,
+      fallback_message_id: copy.id,
+    });
+    this.#queueMessage(copy, { ...payload, message: copy as unknown as JsonObject }, tried);
   }
 
   /** A `message.*` journey event with the fields the dispatcher's events carry too. */
@@ -1112,6 +1255,19 @@ function samePlan(a: SchedulePlanRecord | undefined, b: SchedulePlanRecord): boo
     a.anchor === b.anchor &&
     a.firedAnchor === b.firedAnchor
   );
+}
+
+/** A `message` outbox entry in its channel's lane. */
+function messageEntry(
+  message: MessageRecord,
+  payload: JsonObject,
+  at: Instant,
+): WorkResult['outbox'][number] {
+  return { ...outboxEntry('message', message.idempotencyKey, payload, at), lane: message.channel };
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 function outboxEntry(

@@ -1,4 +1,5 @@
 import type { CompiledConditions } from '../conditions/index.js';
+import type { ChannelType } from '../config/index.js';
 import type { CompiledJourney } from '../journeys/index.js';
 import type { ConditionContext } from '../conditions/index.js';
 import type { ResolvedAction, RuleSet } from '../rules/index.js';
@@ -45,6 +46,22 @@ export interface RuntimeProject {
    * global `defaults.quiet_hours` (except in-app, which the customer only sees when they look).
    */
   readonly quietHours: ReadonlyMap<string, DailyWindow>;
+  /** Configured channels by name: how a message on each is addressed, checked and fallen back. */
+  readonly channels: ReadonlyMap<string, RuntimeChannel>;
+}
+
+/** What the processor needs to know of a channel when it queues a message on it. */
+export interface RuntimeChannel {
+  readonly name: string;
+  readonly type: ChannelType;
+  /** Profile field with the address; null for channels addressed by customer id. */
+  readonly recipientField: string | null;
+  /** The channel tried when this one cannot deliver (no address, opted out, provider gave up). */
+  readonly fallback: string | null;
+  /** Whether consent (`consents.<channel>`, `unsubscribed`) is checked; default true. */
+  readonly optOutCheck: boolean;
+  /** `character_limit`: longer bodies are shortened (see `fitToLimit`). */
+  readonly characterLimit: number | null;
 }
 
 /** When a schedule trigger fires for a customer. */

@@ -10,6 +10,9 @@ import type { JourneyEventRecord, NewEvent } from '../core/index.js';
 import { openStore } from '../store/index.js';
 import { simulate } from './simulation.js';
 
+/** Addresses for every channel, so only quiet hours decide when messages go. */
+const ADDRESSES = { email: 'c@example.com', push_tokens: ['device-1'] };
+
 const CONFIG = loadConfigFromString(
   `
 defaults:
@@ -61,7 +64,7 @@ describe('quiet hours', () => {
     const result = await simulate({
       config: CONFIG,
       openStore: () => openStore({ file: ':memory:' }),
-      customers: [{ id: 'c1', attributes: { timezone: zone } }],
+      customers: [{ id: 'c1', attributes: { timezone: zone, ...ADDRESSES } }],
       events: [signedUp('c1', '2026-06-10T23:10', zone)],
       until: Date.parse('2026-06-12T00:00:00Z'),
     });
@@ -81,7 +84,7 @@ describe('quiet hours', () => {
     const result = await simulate({
       config: CONFIG,
       openStore: () => openStore({ file: ':memory:' }),
-      customers: [{ id: 'c2', attributes: { timezone: zone } }],
+      customers: [{ id: 'c2', attributes: { timezone: zone, ...ADDRESSES } }],
       events: [signedUp('c2', '2026-06-10T17:10', zone)],
       until: Date.parse('2026-06-12T00:00:00Z'),
     });
@@ -104,7 +107,7 @@ describe('customer time zones', () => {
           type: 'customer.created',
           customerId: 'c3',
           occurredAt: Date.parse('2026-06-10T12:00:00Z'),
-          payload: { properties: { timezone: 'Mars/Olympus_Mons' } },
+          payload: { properties: { timezone: 'Mars/Olympus_Mons', ...ADDRESSES } },
         },
         {
           type: 'customer.updated',

@@ -19,7 +19,6 @@ import {
   type NewEvent,
   type Store,
 } from '../core/index.js';
-import { RecordingChannel, type ChannelSender } from '../delivery/index.js';
 import { Engine } from './engine.js';
 
 /** A customer profile given to a simulation. */
@@ -73,10 +72,6 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     });
   }
   const clock = new VirtualClock(start);
-  const recording = new RecordingChannel();
-  const senders = new Map<string, ChannelSender>(
-    ['in_app', ...Object.keys(options.config.config.channels)].map((c) => [c, recording]),
-  );
   const store = await options.openStore();
   const engine = await Engine.open({
     config: options.config,
@@ -84,8 +79,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     clock,
     ids: sequentialIds(),
     seed: options.seed ?? 'waymark',
-    senders,
-    fallbackSender: recording,
+    delivery: 'record',
   });
   try {
     await store.upsertCustomers(
@@ -122,7 +116,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     }
     return {
       journeyEvents: await allJourneyEvents(store),
-      messages: recording.messages,
+      messages: await allMessages(store),
       endedAt: clock.now(),
     };
   } finally {
@@ -214,4 +208,16 @@ async function allJourneyEvents(store: Store): Promise<JourneyEventRecord[]> {
   }
   // Stable: equal timestamps keep commit order.
   return all.sort((a, b) => a.timestamp - b.timestamp || (a.seq ?? 0) - (b.seq ?? 0));
+}
+
+/** Every message the simulation created, oldest first (recorded, suppressed or failed alike). */
+async function allMessages(store: Store): Promise<MessageRecord[]> {
+  const messages: MessageRecord[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await store.listMessages({ limit: 1000, cursor });
+    messages.push(...page.items);
+    if (page.nextCursor === null) return messages;
+    cursor = page.nextCursor;
+  }
 }

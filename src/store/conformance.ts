@@ -16,11 +16,13 @@ import type {
   AlertRecord,
   ClaimOptions,
   CustomerRecord,
+  DeadLetterRecord,
   DecisionRecord,
   EnrollmentRecord,
   JourneyEventRecord,
   JsonObject,
   MessageRecord,
+  MessageStatus,
   NewEvent,
   OutboxEntry,
   PageResult,
@@ -31,7 +33,7 @@ import type {
   WorkBatch,
   WorkResult,
 } from './contract.js';
-import { emptyWorkResult } from './contract.js';
+import { emptyDeliveryOutcomes, emptyWorkResult } from './contract.js';
 
 /** Options of the suite. */
 export interface ConformanceOptions<S extends Store> {
@@ -45,6 +47,7 @@ export interface ConformanceOptions<S extends Store> {
 /** A fixed origin: the store takes `now` as a parameter, so tests never depend on the wall clock. */
 const T0 = Date.UTC(2026, 0, 1);
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const LEASE_MS = 30_000;
 
 /** An id built to break naive SQL string building, and one to break naive encodings. */
@@ -112,6 +115,9 @@ function message(overrides: Partial<MessageRecord> & { id: string }): MessageRec
     content: { subject: 'Welcome', body: 'Hello' },
     idempotencyKey: `key-${overrides.id}`,
     createdAt: T0,
+    attempts: 0,
+    provider: null,
+    providerMessageId: null,
     sentAt: null,
     updatedAt: T0,
     error: null,
@@ -1098,46 +1104,223 @@ export function describeStoreConformance<S extends Store>(
         await processWith('c1', {
           messages: [message({ id: 'm1' }), message({ id: 'm2' }), message({ id: 'm3' })],
           outbox: [
-            outboxEntry({ key: 'send:m1', kind: 'message', payload: { messageId: 'm1' } }),
-            outboxEntry({ key: 'send:m2', kind: 'message', payload: { messageId: 'm2' } }),
+            outboxEntry({ key: 'send:m1', kind: 'message', lane: 'email', payload: { n: 1 } }),
+            outboxEntry({ key: 'send:m2', kind: 'message', lane: 'email', payload: { n: 2 } }),
           ],
         });
-        const claimed = await store.claimOutbox({ now: T0, limit: 10, kinds: ['message'] });
-        await store.completeDeliveries(
-          [
-            { messageId: 'm1', status: 'sent', at: T0 + 10, error: null },
-            { messageId: 'm2', status: 'failed', at: T0 + 11, error: 'bounced' },
-            { messageId: 'm3', status: 'deferred', at: T0 + 12, error: null },
-            { messageId: 'unknown', status: 'sent', at: T0 + 13, error: null },
+        const claimed = await store.claimOutbox({ now: T0, limit: 10, lanes: ['email'] });
+        expect(claimed.map((o) => [o.key, o.lane])).toEqual([
+          ['send:m1', 'email'],
+          ['send:m2', 'email'],
+        ]);
+        const update = (messageId: string, status: MessageStatus, at: number) => ({
+          messageId,
+          status,
+          at,
+          error: status === 'failed' ? 'bounced' : null,
+          attempts: 1,
+          provider: 'sendgrid',
+          providerMessageId: status === 'sent' ? `sg-${messageId}` : null,
+        });
+        await store.recordDeliveryOutcomes({
+          ...emptyDeliveryOutcomes(),
+          messages: [
+            update('m1', 'sent', T0 + 10),
+            update('m2', 'failed', T0 + 11),
+            update('m3', 'deferred', T0 + 12),
+            update('unknown', 'sent', T0 + 13),
           ],
-          [journeyEvent({ type: 'message.sent', data: { message_id: 'm1' } })],
-          claimed.map((o) => must(o.seq)),
-        );
+          journeyEvents: [journeyEvent({ type: 'message.sent', data: { message_id: 'm1' } })],
+          completed: claimed.map((o) => must(o.seq)),
+        });
         const byId = new Map((await store.listMessages({ limit: 10 })).items.map((m) => [m.id, m]));
         expect(byId.get('m1')).toMatchObject({
           status: 'sent',
           sentAt: T0 + 10,
           updatedAt: T0 + 10,
+          attempts: 1,
+          provider: 'sendgrid',
+          providerMessageId: 'sg-m1',
         });
         expect(byId.get('m2')).toMatchObject({
           status: 'failed',
           sentAt: T0 + 11,
           error: 'bounced',
+          providerMessageId: null,
         });
         expect(byId.get('m3')).toMatchObject({ status: 'deferred', sentAt: null });
         const events = (await store.listJourneyEvents({ type: 'message.sent', limit: 10 })).items;
         expect(events.map((e) => e.data)).toEqual([{ message_id: 'm1' }]);
         expect(await store.claimOutbox({ now: T0 + 100 * MINUTE, limit: 10 })).toEqual([]);
 
-        // A later outcome keeps the first attempt's sent_at.
-        await store.completeDeliveries(
-          [{ messageId: 'm1', status: 'delivered', at: T0 + 20, error: null }],
-          [],
-          [],
-        );
+        // A later outcome keeps the first attempt's sent_at and the provider's id.
+        await store.recordDeliveryOutcomes({
+          ...emptyDeliveryOutcomes(),
+          messages: [{ ...update('m1', 'delivered', T0 + 20), providerMessageId: null }],
+        });
         expect((await store.listMessages({ status: 'delivered', limit: 10 })).items).toMatchObject([
-          { id: 'm1', sentAt: T0 + 10, updatedAt: T0 + 20 },
+          { id: 'm1', sentAt: T0 + 10, updatedAt: T0 + 20, providerMessageId: 'sg-m1' },
         ]);
+      });
+
+      it('claims by lane, so one channel never waits behind another', async () => {
+        await processWith('c1', {
+          outbox: [
+            outboxEntry({ key: 'e1', kind: 'message', lane: 'email' }),
+            outboxEntry({ key: 's1', kind: 'message', lane: 'sms' }),
+            outboxEntry({ key: 'w1', kind: 'webhook' }),
+            outboxEntry({ key: 'e2', kind: 'message', lane: 'email' }),
+          ],
+        });
+        const sms = await store.claimOutbox({ now: T0, limit: 10, lanes: ['sms'] });
+        expect(sms.map((o) => o.key)).toEqual(['s1']);
+        const others = await store.claimOutbox({ now: T0, limit: 10, kinds: ['webhook'] });
+        expect(others.map((o) => [o.key, o.lane])).toEqual([['w1', null]]);
+        const email = await store.claimOutbox({ now: T0, limit: 1, lanes: ['email', 'push'] });
+        expect(email.map((o) => o.key)).toEqual(['e1']);
+      });
+
+      it('reschedules an entry with a new payload, counting the attempt', async () => {
+        await processWith('c1', {
+          outbox: [
+            outboxEntry({ key: 'p1', kind: 'message', lane: 'push', payload: { to: ['a', 'b'] } }),
+          ],
+        });
+        const [entry] = await store.claimOutbox({ now: T0, limit: 1, lanes: ['push'] });
+        await store.recordDeliveryOutcomes({
+          ...emptyDeliveryOutcomes(),
+          retries: [
+            {
+              seq: must(must(entry).seq),
+              at: T0 + MINUTE,
+              error: 'b: 503',
+              payload: { to: ['b'] },
+            },
+          ],
+        });
+        expect(
+          await store.claimOutbox({ now: T0 + MINUTE - 1, limit: 1, lanes: ['push'] }),
+        ).toEqual([]);
+        const [again] = await store.claimOutbox({ now: T0 + MINUTE, limit: 1, lanes: ['push'] });
+        expect(again).toMatchObject({ key: 'p1', attempts: 1, payload: { to: ['b'] } });
+        // Without a payload the entry keeps its own.
+        await store.recordDeliveryOutcomes({
+          ...emptyDeliveryOutcomes(),
+          retries: [{ seq: must(must(again).seq), at: T0 + 2 * MINUTE, error: 'x', payload: null }],
+        });
+        const [third] = await store.claimOutbox({ now: T0 + 2 * MINUTE, limit: 1 });
+        expect(third).toMatchObject({ attempts: 2, payload: { to: ['b'] } });
+      });
+
+      it('appends command events with the outcomes, once per idempotency key', async () => {
+        const command: NewEvent = {
+          type: 'waymark.message_fallback',
+          customerId: 'c7',
+          occurredAt: T0,
+          idempotencyKey: 'fallback:m1',
+          payload: { message_id: 'm1' },
+        };
+        await store.recordDeliveryOutcomes({ ...emptyDeliveryOutcomes(), commands: [command] });
+        await store.recordDeliveryOutcomes({ ...emptyDeliveryOutcomes(), commands: [command] });
+        const batch = await store.claimWork(claimOptions({ now: T0 + 1 }));
+        expect(batch?.customers.map((c) => [c.customerId, c.events.map((e) => e.type)])).toEqual([
+          ['c7', ['waymark.message_fallback']],
+        ]);
+      });
+    });
+
+    describe('dead letters', () => {
+      function deadLetter(overrides: Partial<DeadLetterRecord> & { id: string }): DeadLetterRecord {
+        return {
+          messageId: `msg-${overrides.id}`,
+          customerId: 'c1',
+          channel: 'email',
+          originalMessage: { message: { id: `msg-${overrides.id}` } },
+          failureReason: 'HTTP 503',
+          category: 'system',
+          attemptCount: 3,
+          firstAttemptAt: T0,
+          lastAttemptAt: T0 + 5 * MINUTE,
+          status: 'pending_review',
+          createdAt: T0 + 5 * MINUTE,
+          updatedAt: T0 + 5 * MINUTE,
+          retryMessageId: null,
+          ...overrides,
+        };
+      }
+
+      it('stores, pages, filters and reads dead letters; a second one for a message is ignored', async () => {
+        await store.recordDeliveryOutcomes({
+          ...emptyDeliveryOutcomes(),
+          deadLetters: [
+            deadLetter({ id: 'd1' }),
+            deadLetter({ id: 'd2', customerId: 'c2', createdAt: T0 + 6 * MINUTE }),
+            deadLetter({ id: 'd3', createdAt: T0 + 7 * MINUTE, status: 'abandoned' }),
+          ],
+        });
+        await store.recordDeliveryOutcomes({
+          ...emptyDeliveryOutcomes(),
+          deadLetters: [deadLetter({ id: 'd9', messageId: 'msg-d1' })],
+        });
+        const first = await store.listDeadLetters({ limit: 2 });
+        expect(first.items.map((d) => d.id)).toEqual(['d1', 'd2']);
+        const rest = await store.listDeadLetters({ limit: 2, cursor: must(first.nextCursor) });
+        expect(rest.items.map((d) => d.id)).toEqual(['d3']);
+        expect(rest.nextCursor).toBeNull();
+        const pending = await store.listDeadLetters({ limit: 10, status: 'pending_review' });
+        expect(pending.items.map((d) => d.id)).toEqual(['d1', 'd2']);
+        const ofC2 = await store.listDeadLetters({ limit: 10, customerId: 'c2' });
+        expect(ofC2.items.map((d) => d.id)).toEqual(['d2']);
+        expect(await store.getDeadLetter('d1')).toEqual(deadLetter({ id: 'd1' }));
+        expect(await store.getDeadLetter('nope')).toBeNull();
+      });
+
+      it('moves a dead letter only from the allowed states, with its command in the same write', async () => {
+        await store.recordDeliveryOutcomes({
+          ...emptyDeliveryOutcomes(),
+          deadLetters: [deadLetter({ id: 'd1' })],
+        });
+        const command: NewEvent = {
+          type: 'waymark.dead_letter_retry',
+          customerId: 'c1',
+          occurredAt: T0 + HOUR,
+          idempotencyKey: 'retry:d1:1',
+          payload: { dead_letter_id: 'd1' },
+        };
+        const retried = await store.transitionDeadLetter('d1', {
+          from: ['pending_review'],
+          to: 'retrying',
+          at: T0 + HOUR,
+          command,
+        });
+        expect(retried).toMatchObject({ status: 'retrying', updatedAt: T0 + HOUR });
+        // Not pending any more: a second retry changes nothing and appends nothing.
+        expect(
+          await store.transitionDeadLetter('d1', {
+            from: ['pending_review'],
+            to: 'retrying',
+            at: T0 + 2 * HOUR,
+            command: { ...command, idempotencyKey: 'retry:d1:2' },
+          }),
+        ).toBeNull();
+        expect(
+          await store.transitionDeadLetter('nope', {
+            from: ['pending_review'],
+            to: 'abandoned',
+            at: T0,
+          }),
+        ).toBeNull();
+        const batch = await store.claimWork(claimOptions({ now: T0 + 3 * HOUR }));
+        expect(batch?.customers[0]?.events.map((e) => e.payload)).toEqual([
+          { dead_letter_id: 'd1' },
+        ]);
+        const linked = await store.transitionDeadLetter('d1', {
+          from: ['retrying'],
+          to: 'retrying',
+          at: T0 + 3 * HOUR,
+          retryMessageId: 'msg-new',
+        });
+        expect(linked).toMatchObject({ status: 'retrying', retryMessageId: 'msg-new' });
       });
     });
 

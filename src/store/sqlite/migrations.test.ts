@@ -24,11 +24,12 @@ describe('migrations', () => {
 
   it('create every table the engine and the diagnostic queries use', () => {
     const db = openDatabase(':memory:');
-    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(tables(db)).toEqual([
       'alerts',
       'consumer_cursors',
       'customers',
+      'dead_letters',
       'decisions',
       'events',
       'journey_enrollments',
@@ -65,6 +66,11 @@ describe('migrations', () => {
       { version: 4, name: 'schedule plans', applied_at: clock.now() },
       { version: 5, name: 'timers by customer without due time', applied_at: clock.now() },
       { version: 6, name: 'schedule plans without due time', applied_at: clock.now() },
+      {
+        version: 7,
+        name: 'delivery: lanes, attempts, providers, dead letters',
+        applied_at: clock.now(),
+      },
     ]);
     db.close();
   });

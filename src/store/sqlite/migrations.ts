@@ -296,6 +296,43 @@ CREATE INDEX timers_by_customer ON timers (customer_id);
 ALTER TABLE schedule_plans DROP COLUMN due_at;
 `,
   },
+  {
+    version: 7,
+    name: 'delivery: lanes, attempts, providers, dead letters',
+    sql: `
+-- Message entries are claimed per channel (lane), so a slow provider holds back only its channel.
+ALTER TABLE outbox ADD COLUMN lane TEXT;
+CREATE INDEX outbox_pending_by_lane ON outbox (lane, available_at, seq) WHERE status = 'pending';
+
+ALTER TABLE messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN provider TEXT;
+-- Delivery callbacks name the provider's id, not ours.
+ALTER TABLE messages ADD COLUMN provider_message_id TEXT;
+CREATE INDEX messages_by_provider_id ON messages (provider_message_id)
+  WHERE provider_message_id IS NOT NULL;
+
+-- The guide's DeadLetterItem: messages no channel could deliver, kept for review.
+CREATE TABLE dead_letters (
+  id                TEXT    PRIMARY KEY,
+  message_id        TEXT    NOT NULL UNIQUE,
+  customer_id       TEXT    NOT NULL,
+  channel           TEXT    NOT NULL,
+  original_message  TEXT    NOT NULL,
+  failure_reason    TEXT    NOT NULL,
+  category          TEXT    NOT NULL,
+  attempt_count     INTEGER NOT NULL,
+  first_attempt_at  INTEGER NOT NULL,
+  last_attempt_at   INTEGER NOT NULL,
+  status            TEXT    NOT NULL
+                    CHECK (status IN ('pending_review', 'retrying', 'abandoned')),
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  retry_message_id  TEXT
+);
+CREATE INDEX dead_letters_by_status ON dead_letters (status, created_at, id);
+CREATE INDEX dead_letters_by_customer ON dead_letters (customer_id, created_at, id);
+`,
+  },
 ];
 
 /** Version of the newest migration this code knows. */

@@ -6,6 +6,7 @@
 import type {
   AlertRecord,
   CustomerRecord,
+  DeadLetterRecord,
   DecisionRecord,
   EnrollmentRecord,
   EnrollmentStatus,
@@ -179,6 +180,9 @@ export interface MessageRow {
   sent_at: number | null;
   updated_at: number;
   error: string | null;
+  attempts: number;
+  provider: string | null;
+  provider_message_id: string | null;
 }
 
 /** Message record from its row. */
@@ -198,6 +202,9 @@ export function messageFromRow(row: MessageRow): MessageRecord {
     sentAt: row.sent_at,
     updatedAt: row.updated_at,
     error: row.error,
+    attempts: row.attempts,
+    provider: row.provider,
+    providerMessageId: row.provider_message_id,
   };
 }
 
@@ -210,6 +217,7 @@ export interface OutboxRow {
   available_at: number;
   attempts: number;
   status: OutboxEntry['status'];
+  lane: string | null;
 }
 
 /** Outbox entry from its row. */
@@ -222,6 +230,45 @@ export function outboxFromRow(row: OutboxRow): OutboxEntry {
     availableAt: row.available_at,
     attempts: row.attempts,
     status: row.status,
+    lane: row.lane,
+  };
+}
+
+/** `dead_letters` row. */
+export interface DeadLetterRow {
+  id: string;
+  message_id: string;
+  customer_id: string;
+  channel: string;
+  original_message: string;
+  failure_reason: string;
+  category: string;
+  attempt_count: number;
+  first_attempt_at: number;
+  last_attempt_at: number;
+  status: DeadLetterRecord['status'];
+  created_at: number;
+  updated_at: number;
+  retry_message_id: string | null;
+}
+
+/** Dead letter from its row. */
+export function deadLetterFromRow(row: DeadLetterRow): DeadLetterRecord {
+  return {
+    id: row.id,
+    messageId: row.message_id,
+    customerId: row.customer_id,
+    channel: row.channel,
+    originalMessage: fromJson(row.original_message),
+    failureReason: row.failure_reason,
+    category: row.category,
+    attemptCount: row.attempt_count,
+    firstAttemptAt: row.first_attempt_at,
+    lastAttemptAt: row.last_attempt_at,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    retryMessageId: row.retry_message_id,
   };
 }
 

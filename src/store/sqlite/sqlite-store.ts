@@ -29,7 +29,11 @@ import type {
   Clock,
   CustomerRecord,
   CustomerWork,
+  DeadLetterFilter,
+  DeadLetterRecord,
+  DeadLetterStatus,
   DecisionRecord,
+  DeliveryOutcomes,
   EnrollmentFilter,
   EnrollmentRecord,
   IdSource,
@@ -63,6 +67,7 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS, applyMigrations, schemaVersion } fro
 import {
   alertFromRow,
   customerFromRow,
+  deadLetterFromRow,
   decisionFromRow,
   enrollmentFromRow,
   eventFromRow,
@@ -79,6 +84,7 @@ import {
 } from './rows.js';
 import type {
   AlertRow,
+  DeadLetterRow,
   EnrollmentRow,
   JourneyEventRow,
   MessageRow,
@@ -436,6 +442,7 @@ export class SqliteStore implements Store {
     now: Instant;
     limit: number;
     kinds?: readonly OutboxKind[];
+    lanes?: readonly string[];
     leaseMs?: number;
   }): Promise<OutboxEntry[]> {
     return this.#run((q) => {
@@ -443,12 +450,23 @@ export class SqliteStore implements Store {
       const kinds = options.kinds === undefined ? null : JSON.stringify(options.kinds);
       const heldUntil = options.now + (options.leaseMs ?? DEFAULT_OUTBOX_LEASE_MS);
       return this.#db
-        .transaction(() =>
-          q.claimableOutbox.all(options.now, kinds, kinds, options.limit).map((row) => {
+        .transaction(() => {
+          const rows =
+            options.lanes === undefined
+              ? q.claimableOutbox.all(options.now, kinds, kinds, options.limit)
+              : options.lanes.flatMap((lane) =>
+                  q.claimableOutboxInLane.all(lane, options.now, options.limit),
+                );
+          const wanted = options.kinds === undefined ? null : new Set<string>(options.kinds);
+          const claimed = rows
+            .filter((row) => wanted === null || wanted.has(row.kind))
+            .sort((a, b) => a.available_at - b.available_at || a.seq - b.seq)
+            .slice(0, options.limit);
+          return claimed.map((row) => {
             q.holdOutbox.run(heldUntil, row.seq);
             return outboxFromRow({ ...row, available_at: heldUntil });
-          }),
-        )
+          });
+        })
         .immediate();
     });
   }
@@ -476,34 +494,115 @@ export class SqliteStore implements Store {
     });
   }
 
-  completeDeliveries(
-    deliveries: readonly {
-      messageId: string;
-      status: MessageStatus;
-      at: Instant;
-      error: string | null;
-    }[],
-    journeyEvents: readonly JourneyEventRecord[],
-    outboxSeqs: readonly number[],
-  ): Promise<void> {
+  recordDeliveryOutcomes(outcomes: DeliveryOutcomes): Promise<void> {
     return this.#run((q) => {
       this.#db
         .transaction(() => {
-          for (const delivery of deliveries) {
-            q.recordDelivery.run(
-              delivery.status,
-              delivery.at,
-              delivery.error,
-              ATTEMPTED.has(delivery.status) ? 1 : 0,
-              delivery.at,
-              delivery.messageId,
+          for (const m of outcomes.messages) {
+            q.updateDelivery.run(
+              m.status,
+              m.at,
+              m.error,
+              m.attempts,
+              m.provider,
+              m.providerMessageId,
+              ATTEMPTED.has(m.status) ? 1 : 0,
+              m.at,
+              m.messageId,
             );
           }
-          for (const event of journeyEvents) insertJourneyEvent(q, event);
-          for (const seq of outboxSeqs) q.completeOutbox.run(seq);
+          for (const event of outcomes.journeyEvents) insertJourneyEvent(q, event);
+          for (const seq of outcomes.completed) q.completeOutbox.run(seq);
+          for (const r of outcomes.retries) {
+            q.retryOutbox.run(r.error, r.at, r.payload === null ? null : toJson(r.payload), r.seq);
+          }
+          for (const d of outcomes.deadLetters) {
+            q.insertDeadLetter.run(
+              d.id,
+              d.messageId,
+              d.customerId,
+              d.channel,
+              toJson(d.originalMessage),
+              d.failureReason,
+              d.category,
+              d.attemptCount,
+              d.firstAttemptAt,
+              d.lastAttemptAt,
+              d.status,
+              d.createdAt,
+              d.updatedAt,
+            );
+          }
+          for (const a of outcomes.alerts) insertAlert(q, a);
+          this.#appendCommands(q, outcomes.commands, this.#clock.now());
         })
         .immediate();
     });
+  }
+
+  /** Appends engine-written events inside the caller's transaction; duplicates by key are skipped. */
+  #appendCommands(q: Statements, commands: readonly NewEvent[], receivedAt: Instant): void {
+    if (commands.length === 0) return;
+    const ids = this.#ids ?? randomIds(() => receivedAt);
+    for (const event of commands) {
+      q.insertEvent.run(
+        event.id ?? ids.next('evt'),
+        event.idempotencyKey ?? null,
+        event.customerId,
+        event.type,
+        event.occurredAt,
+        receivedAt,
+        toJson(event.payload),
+      );
+    }
+  }
+
+  listDeadLetters(filter: DeadLetterFilter): Promise<PageResult<DeadLetterRecord>> {
+    return this.#run(() => {
+      checkPageLimit(filter.limit);
+      const where = new Conditions()
+        .equal('status', filter.status)
+        .equal('customer_id', filter.customerId)
+        .after(['created_at', 'id'], filter.cursor, ['number', 'string']);
+      const rows = this.#list<DeadLetterRow>(
+        'dead_letters',
+        where,
+        'created_at, id',
+        filter.limit + 1,
+      );
+      return toPage(rows.map(deadLetterFromRow), filter.limit, (d) => [d.createdAt, d.id]);
+    });
+  }
+
+  getDeadLetter(id: string): Promise<DeadLetterRecord | null> {
+    return this.#run((q) => {
+      const row = q.deadLetter.get(id);
+      return row === undefined ? null : deadLetterFromRow(row);
+    });
+  }
+
+  transitionDeadLetter(
+    id: string,
+    change: {
+      from: readonly DeadLetterStatus[];
+      to: DeadLetterStatus;
+      at: Instant;
+      retryMessageId?: string | null;
+      command?: NewEvent;
+    },
+  ): Promise<DeadLetterRecord | null> {
+    return this.#run((q) =>
+      this.#db
+        .transaction(() => {
+          const row = q.deadLetter.get(id);
+          if (row === undefined || !change.from.includes(row.status)) return null;
+          q.transitionDeadLetter.run(change.to, change.at, change.retryMessageId ?? null, id);
+          if (change.command !== undefined) this.#appendCommands(q, [change.command], change.at);
+          const updated = q.deadLetter.get(id);
+          return updated === undefined ? null : deadLetterFromRow(updated);
+        })
+        .immediate(),
+    );
   }
 
   failOutbox(seq: number, error: string, retryAt: Instant | null): Promise<void> {
@@ -873,7 +972,15 @@ function commit(q: Statements, batch: WorkBatch, result: WorkResult): void {
   }
   for (const event of result.journeyEvents) insertJourneyEvent(q, event);
   for (const o of result.outbox) {
-    q.insertOutbox.run(o.kind, o.key, toJson(o.payload), o.availableAt, o.attempts, o.status);
+    q.insertOutbox.run(
+      o.kind,
+      o.key,
+      toJson(o.payload),
+      o.availableAt,
+      o.attempts,
+      o.status,
+      o.lane ?? null,
+    );
   }
   for (const x of result.triggerExecutions) {
     q.insertTriggerExecution.run(
@@ -907,20 +1014,22 @@ function commit(q: Statements, batch: WorkBatch, result: WorkResult): void {
       toJson(t.data),
     );
   }
-  for (const a of result.alerts) {
-    q.upsertAlert.run(
-      a.id,
-      a.customerId,
-      a.journeyId,
-      a.severity,
-      a.message,
-      a.assignee,
-      a.status,
-      a.createdAt,
-      toJson(a.data),
-    );
-  }
+  for (const a of result.alerts) insertAlert(q, a);
   q.dropLease.run(batch.leaseId);
+}
+
+function insertAlert(q: Statements, a: AlertRecord): void {
+  q.upsertAlert.run(
+    a.id,
+    a.customerId,
+    a.journeyId,
+    a.severity,
+    a.message,
+    a.assignee,
+    a.status,
+    a.createdAt,
+    toJson(a.data),
+  );
 }
 
 function upsertPlan(

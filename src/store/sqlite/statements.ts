@@ -9,6 +9,7 @@
 import type { SqliteDatabase } from './driver.js';
 import type {
   CustomerRow,
+  DeadLetterRow,
   DecisionRow,
   EnrollmentRow,
   EventRow,
@@ -221,9 +222,12 @@ export function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO journey_events (type, journey_id, customer_id, occurred_at, data)
        VALUES (?, ?, ?, ?, ?)`,
     ),
-    insertOutbox: db.prepare<[string, string, string, number, number, string], never>(
-      `INSERT INTO outbox (kind, idempotency_key, payload, available_at, attempts, status)
-       VALUES (?, ?, ?, ?, ?, ?)
+    insertOutbox: db.prepare<
+      [string, string, string, number, number, string, Nullable<string>],
+      never
+    >(
+      `INSERT INTO outbox (kind, idempotency_key, payload, available_at, attempts, status, lane)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (idempotency_key) DO NOTHING`,
     ),
     insertTriggerExecution: db.prepare<
@@ -308,10 +312,69 @@ export function prepareStatements(db: SqliteDatabase) {
     // ---- outbox ------------------------------------------------------------------------------
     /** `kinds` is a JSON array of kinds, or null for all kinds. */
     claimableOutbox: db.prepare<[number, Nullable<string>, Nullable<string>, number], OutboxRow>(
-      `SELECT seq, kind, idempotency_key, payload, available_at, attempts, status FROM outbox
+      `SELECT seq, kind, idempotency_key, payload, available_at, attempts, status, lane FROM outbox
         WHERE status = 'pending' AND available_at <= ?
           AND (? IS NULL OR kind IN (SELECT value FROM json_each(?)))
         ORDER BY available_at, seq LIMIT ?`,
+    ),
+    claimableOutboxInLane: db.prepare<[string, number, number], OutboxRow>(
+      `SELECT seq, kind, idempotency_key, payload, available_at, attempts, status, lane FROM outbox
+        WHERE status = 'pending' AND lane = ? AND available_at <= ?
+        ORDER BY available_at, seq LIMIT ?`,
+    ),
+    retryOutbox: db.prepare<[string, number, Nullable<string>, number], never>(
+      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, available_at = ?,
+         payload = COALESCE(?, payload)
+       WHERE seq = ?`,
+    ),
+    updateDelivery: db.prepare<
+      [
+        string,
+        number,
+        Nullable<string>,
+        number,
+        Nullable<string>,
+        Nullable<string>,
+        number,
+        number,
+        string,
+      ],
+      never
+    >(
+      `UPDATE messages SET status = ?, updated_at = ?, error = ?, attempts = ?,
+         provider = COALESCE(?, provider), provider_message_id = COALESCE(?, provider_message_id),
+         sent_at = CASE WHEN ? = 1 THEN COALESCE(sent_at, ?) ELSE sent_at END
+       WHERE id = ?`,
+    ),
+    insertDeadLetter: db.prepare<
+      [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        number,
+        number,
+        number,
+        string,
+        number,
+        number,
+      ],
+      never
+    >(
+      `INSERT INTO dead_letters (id, message_id, customer_id, channel, original_message,
+         failure_reason, category, attempt_count, first_attempt_at, last_attempt_at, status,
+         created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (message_id) DO NOTHING`,
+    ),
+    deadLetter: db.prepare<[string], DeadLetterRow>('SELECT * FROM dead_letters WHERE id = ?'),
+    transitionDeadLetter: db.prepare<[string, number, Nullable<string>, string], never>(
+      `UPDATE dead_letters SET status = ?, updated_at = ?,
+         retry_message_id = COALESCE(?, retry_message_id)
+       WHERE id = ?`,
     ),
     holdOutbox: db.prepare<[number, number], never>(
       'UPDATE outbox SET available_at = ? WHERE seq = ?',
