@@ -12,6 +12,12 @@ const crossComponentDeepImport = {
   message: 'Import another component through its index.js, not its internals.',
 };
 
+/** The same rule for tests, which may also import `test/fakes/index.js`. */
+const testDeepImport = {
+  ...crossComponentDeepImport,
+  regex: '^(\\.\\./)+(?:src/)?(?!core/|src/|test/fakes/index\\.js$)[^/.][^/]*/(?!index\\.js$).+',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'bin/**'] },
   js.configs.recommended,
@@ -50,6 +56,8 @@ export default tseslint.config(
   {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
+      // Tests may also use the shared loopback fakes (test/fakes/index.js).
+      'no-restricted-imports': ['error', { patterns: [testDeepImport] }],
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -18,6 +18,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'customers', description: 'Customer profiles and their history.' },
   { name: 'journeys', description: "Journey control: the guide's JourneyAPI." },
   { name: 'records', description: 'Messages, enrollments, tasks and alerts.' },
+  { name: 'delivery', description: 'The dead-letter queue: messages no channel could deliver.' },
   { name: 'system', description: 'Health, metrics and this document.' },
 ];
 

@@ -160,6 +160,9 @@ export const messageSchema = named(
     sent_at: instant.nullable(),
     updated_at: instant,
     error: z.string().nullable(),
+    attempts: z.number().int(),
+    provider: z.string().nullable(),
+    provider_message_id: z.string().nullable(),
   }),
 );
 
@@ -180,6 +183,9 @@ export function messageJson(m: MessageRecord): z.output<typeof messageSchema> {
     sent_at: isoOrNull(m.sentAt),
     updated_at: iso(m.updatedAt),
     error: m.error,
+    attempts: m.attempts ?? 0,
+    provider: m.provider ?? null,
+    provider_message_id: m.providerMessageId ?? null,
   };
 }
 
@@ -493,3 +499,28 @@ export const healthSchema = named(
   'The server answers and its store is reachable.',
   z.object({ status: z.literal('ok') }),
 );
+
+/** The guide's `DeadLetterItem`, with the channel, category and retry link Waymark adds. */
+export const deadLetterSchema = named(
+  'DeadLetterItem',
+  "The guide's DeadLetterItem: a message no channel could deliver, kept for review.",
+  z.object({
+    id: z.string(),
+    message_id: z.string(),
+    customer_id: z.string(),
+    channel: z.string(),
+    original_message: jsonObject,
+    failure_reason: z.string(),
+    category: z.string(),
+    attempt_count: z.number().int(),
+    timestamps: z.object({ first_attempt: instant, last_attempt: instant }),
+    status: z.enum(['pending_review', 'retrying', 'abandoned']),
+    tried_channels: z.array(z.unknown()),
+    retry_message_id: z.string().nullable(),
+    created_at: instant,
+    updated_at: instant,
+  }),
+);
+
+/** `GET /v1/dead-letters` */
+export const deadLetterPageSchema = pageOf('DeadLetterPage', 'dead letters', deadLetterSchema);

@@ -14,6 +14,7 @@ import { customerRoutes } from './routes/customers.js';
 import { eventRoutes } from './routes/events.js';
 import { journeyRoutes } from './routes/journeys.js';
 import { recordRoutes } from './routes/records.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
 import { systemRoutes } from './routes/system.js';
 
 /** Options of `buildApi`; every field has a default. */
@@ -130,6 +131,7 @@ export function buildApi(engine: Engine, options: ApiOptions = {}): FastifyInsta
     ...eventRoutes(ctx),
     ...customerRoutes(ctx),
     ...recordRoutes(ctx),
+    ...deadLetterRoutes(ctx),
     ...journeyRoutes(ctx, options.openScratchStore ?? (() => openStore({ file: ':memory:' }))),
     ...systemRoutes(ctx, () => document),
   ];

@@ -108,9 +108,7 @@ export class ChannelRoute {
 
   /** Closes every provider's connections; one failing does not stop the others. */
   async close(): Promise<void> {
-    await Promise.allSettled(
-      this.providers.map((p) => p.provider?.close?.() ?? Promise.resolve()),
-    );
+    await Promise.allSettled(this.providers.map((p) => p.provider?.close?.() ?? Promise.resolve()));
   }
 }
 

@@ -59,3 +59,10 @@ export {
 } from './provider.js';
 export { DeliveryLanes } from './delivery-lanes.js';
 export { BUILT_IN_PROVIDERS } from './providers/index.js';
+export {
+  DEAD_LETTER_RETRY_COMMAND,
+  DeadLetterStateError,
+  abandonDeadLetter,
+  deadLetterJson,
+  retryDeadLetter,
+} from './dead-letters.js';

@@ -50,6 +50,7 @@ import type { ResolvedAction, RuleContext } from '../rules/index.js';
 import type { RuntimeProject, RuntimeTrigger } from './project.js';
 import { customerZone, windowEnd } from '../scheduling/index.js';
 import {
+  DEAD_LETTER_RETRY_COMMAND,
   FALLBACK_COMMAND,
   fitToLimit,
   hasOptedOut,
@@ -60,9 +61,6 @@ import { planSchedule } from './schedule-plans.js';
 
 /** Event types the engine itself writes to the event log (API commands); clients may not post them. */
 export const COMMAND_EVENT_PREFIX = 'waymark.';
-
-/** The command a dead-letter retry writes into the customer's log. */
-export const DEAD_LETTER_RETRY_COMMAND = 'waymark.dead_letter_retry';
 
 /** How a batch is processed, beyond the project; every field has a default. */
 export interface ProcessOptions {

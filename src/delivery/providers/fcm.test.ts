@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 // The fakes are shared test infrastructure, not a component with an index.
-// eslint-disable-next-line no-restricted-imports
-import { FcmFake } from '../../../test/fakes/fcm-fake.js';
+import { FcmFake } from '../../../test/fakes/index.js';
 import {
   ProviderConfigError,
   type DeliveryProvider,

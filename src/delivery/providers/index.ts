@@ -7,6 +7,7 @@ import { fcmProvider, firebaseProvider } from './fcm.js';
 import { sendgridProvider } from './sendgrid.js';
 import { smtpProvider } from './smtp.js';
 import { twilioProvider } from './twilio.js';
+import { webhookProvider } from './webhook.js';
 
 /** Built-in provider kinds by name. */
 export const BUILT_IN_PROVIDERS: ReadonlyMap<string, ProviderDefinition<unknown>> = new Map(
@@ -16,6 +17,7 @@ export const BUILT_IN_PROVIDERS: ReadonlyMap<string, ProviderDefinition<unknown>
     erase(twilioProvider),
     erase(fcmProvider),
     erase(firebaseProvider),
+    erase(webhookProvider),
   ].map((definition) => [definition.kind, definition]),
 );
 

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-// eslint-disable-next-line no-restricted-imports -- a shared test fake, not another component's internals.
-import { SendgridFake } from '../../../test/fakes/sendgrid-fake.js';
+import { SendgridFake } from '../../../test/fakes/index.js';
 import {
   ProviderConfigError,
   type OutgoingMessage,

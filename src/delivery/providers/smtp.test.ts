@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-// eslint-disable-next-line no-restricted-imports -- a shared test fake, not another component's internals.
-import { SmtpFake } from '../../../test/fakes/smtp-fake.js';
+import { SmtpFake } from '../../../test/fakes/index.js';
 import {
   ProviderConfigError,
   type DeliveryProvider,

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 // The fakes are shared test infrastructure, not a component with an index.
-// eslint-disable-next-line no-restricted-imports
-import { WebhookReceiver } from '../../../test/fakes/webhook-receiver.js';
+import { WebhookReceiver } from '../../../test/fakes/index.js';
 import {
   ProviderConfigError,
   type DeliveryProvider,
