@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../program.js';
+import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerEventCommands } from './events.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerServeCommand } from './serve.js';
@@ -18,5 +19,6 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerServeCommand(program, context);
   registerSimulateCommand(program, context);
   registerEventCommands(program, context);
+  registerDeadLetterCommands(program, context);
   if (context.debug) program.showSuggestionAfterError(true);
 }
