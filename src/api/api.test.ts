@@ -238,13 +238,14 @@ describe('customers', () => {
             ? `decision:${e.decision.kind}`
             : e.kind,
     );
-    // Why did c1 get the welcome: enrolled by customer.created, the message (the in-app inbox
-    // delivers within the step), the send step. Why was the second enrollment refused: the
-    // decisions say already_enrolled.
+    // Why did c1 get the welcome: enrolled by customer.created, the send step, then the message
+    // (an input's messages pass the contact gate together at its end; the in-app inbox delivers
+    // in the same batch). Why was the second enrollment refused: the decisions say
+    // already_enrolled.
     expect(kinds).toEqual([
       'journey.enrolled',
-      'message.sent',
       'step.completed',
+      'message.sent',
       'message',
       'decision:enroll_rejected',
       'decision:api_enroll',

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { namedActionsSchema } from './action-schema.js';
-import { channelsSchema, rateLimitsSchema, templateSchema } from './delivery-schema.js';
+import {
+  channelsSchema,
+  fatigueSchema,
+  rateLimitsSchema,
+  templateSchema,
+} from './delivery-schema.js';
 import { journeySchema } from './journey-schema.js';
 import { alertSchema, dashboardSchema, webhookSchema } from './observability-schema.js';
 import { retryPolicySchema } from './retry-schema.js';
@@ -91,6 +96,7 @@ export const configShape = {
   rules: z.array(ruleSchema).default([]),
   channels: channelsSchema.prefault({}),
   rate_limits: rateLimitsSchema.prefault({}),
+  fatigue: fatigueSchema.prefault({}),
   retry_policies: z.record(keySchema, retryPolicySchema).default({}),
   webhooks: z.array(webhookSchema).default([]),
   dashboards: z.array(dashboardSchema).default([]),
@@ -127,6 +133,7 @@ export const SECTION_LAYOUT: Readonly<
   rules: { merge: 'list', idField: 'id', noun: 'rule' },
   channels: { merge: 'map', noun: 'channel' },
   rate_limits: { merge: 'nested_map', noun: 'rate limit' },
+  fatigue: { merge: 'settings', noun: 'fatigue setting' },
   retry_policies: { merge: 'map', noun: 'retry policy' },
   webhooks: { merge: 'list', idField: 'name', noun: 'webhook' },
   dashboards: { merge: 'list', idField: 'name', noun: 'dashboard' },

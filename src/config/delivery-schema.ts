@@ -162,6 +162,21 @@ export const rateLimitsSchema = strictObject({
     .record(identifierSchema, globalLimit)
     .default({})
     .meta({ description: 'Whole-system caps by channel name.' }),
+  when_capped: z.enum(['defer', 'suppress']).default('defer').meta({
+    description:
+      'What happens to a message over a customer cap: deferred to when the cap allows (default) or suppressed.',
+  }),
+  max_defer: durationSchema().prefault('7 days').meta({
+    description:
+      'A message that would wait longer than this for its cap is suppressed (default 7 days).',
+  }),
+  bypass: z
+    .array(z.enum(['critical', 'high', 'normal', 'low']))
+    .default(['critical'])
+    .meta({
+      description:
+        'Message priorities that are never held by caps or fatigue; they still count (default [critical]).',
+    }),
 });
 
 /** Loaded contact limits. */
@@ -190,3 +205,38 @@ export const templateSchema = strictObject({
 
 /** A loaded template. */
 export type MessageTemplate = z.output<typeof templateSchema>;
+
+const engagementLevel = strictObject({
+  multiplier: z.number().min(0).max(100).default(1).meta({
+    description:
+      'Scales every customer cap for customers at this level (rounded down, at least 1).',
+  }),
+  suppress: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Send nothing but bypass priorities to customers at this level.' }),
+});
+
+/**
+ * Top-level `fatigue`: the guide's `FatigueConfig` — cooldowns after negative feedback and
+ * engagement-based scaling of the contact caps.
+ */
+export const fatigueSchema = strictObject({
+  cooldown_periods: strictObject({
+    after_unsubscribe: durationSchema().optional(),
+    after_complaint: durationSchema().optional(),
+    after_bounce: durationSchema().optional(),
+  })
+    .prefault({})
+    .meta({ description: 'No messages on a channel for this long after the feedback.' }),
+  engagement_based: z.record(keySchema, engagementLevel).default({}).meta({
+    description:
+      'By the value of the engagement field: highly_engaged, moderately_engaged, low_engagement, disengaged, ...',
+  }),
+  engagement_field: fieldPathSchema.default('engagement_level').meta({
+    description: 'Customer field holding the engagement level (default engagement_level).',
+  }),
+}).meta({ description: "The guide's FatigueConfig." });
+
+/** Loaded fatigue settings. */
+export type FatigueConfig = z.output<typeof fatigueSchema>;

@@ -81,10 +81,12 @@ export { DEFAULT_RULE_PRIORITY, WEEKDAYS, ruleSchema, type Rule } from './rule-s
 export {
   CHANNEL_TYPES,
   channelsSchema,
+  fatigueSchema,
   rateLimitsSchema,
   templateSchema,
   type ChannelConfig,
   type ChannelType,
+  type FatigueConfig,
   type MessageTemplate,
   type RateLimits,
 } from './delivery-schema.js';

@@ -62,9 +62,11 @@ describe('loading a directory', () => {
     });
     const { config } = await loadConfig(root);
     expect(Object.keys(config.channels)).toEqual(['email', 'sms']);
-    expect(config.rate_limits).toEqual({
+    expect(config.rate_limits).toMatchObject({
       customer: { email: { daily: 3 }, sms: { daily: 1 } },
       global: { email: { per_minute: 10 } },
+      when_capped: 'defer',
+      bypass: ['critical'],
     });
     expect(config.server).toEqual({ port: 8080, host: '0.0.0.0', data_dir: 'data' });
   });

@@ -215,6 +215,7 @@ function complete(s: ParsedSections): WaymarkConfig | undefined {
     rules,
     channels,
     rate_limits,
+    fatigue,
     retry_policies,
     webhooks,
     dashboards,
@@ -227,6 +228,7 @@ function complete(s: ParsedSections): WaymarkConfig | undefined {
     !rules ||
     !channels ||
     !rate_limits ||
+    !fatigue ||
     !retry_policies ||
     !webhooks ||
     !dashboards ||
@@ -246,6 +248,7 @@ function complete(s: ParsedSections): WaymarkConfig | undefined {
     rules,
     channels,
     rate_limits,
+    fatigue,
     retry_policies,
     webhooks,
     dashboards,

@@ -129,6 +129,11 @@ export interface MessageRecord {
   sentAt: Instant | null;
   updatedAt: Instant;
   error: string | null;
+  /**
+   * When it goes out: the creation instant, or the end of what held it (quiet hours, a contact
+   * cap). Contact caps count messages by this instant. Default `createdAt`.
+   */
+  sendAt?: Instant | null | undefined;
   /** Delivery attempts made so far (0 until the dispatcher tries). */
   attempts?: number | undefined;
   /** Name of the provider that took (or last refused) the message. */

@@ -47,6 +47,17 @@ export interface ClaimOptions {
   workerId: string;
   /** How long the claim holds before another worker may take the same customers over. */
   leaseMs: number;
+  /**
+   * When set, each customer's contact ledger is loaded: messages that reach (or will reach) the
+   * customer going out at or after this instant. Only needed when contact caps or fatigue apply.
+   */
+  contactsSince?: Instant | undefined;
+}
+
+/** A message in a customer's contact ledger: its channel and when it goes (or went) out. */
+export interface ContactRecord {
+  channel: string;
+  at: Instant;
 }
 
 /** Everything one customer brings into a batch. */
@@ -64,6 +75,8 @@ export interface CustomerWork {
   triggerStates: Record<string, boolean>;
   /** The customer's schedule plans (one per schedule trigger it has been planned for). */
   schedulePlans: SchedulePlanRecord[];
+  /** Contact ledger (see `ClaimOptions.contactsSince`); empty when not asked for. */
+  contacts: ContactRecord[];
 }
 
 /** A claimed batch of work. */

@@ -31,7 +31,7 @@ export function recipientsOf(
   attributes: Readonly<Record<string, unknown>>,
   field: string,
 ): string[] {
-  const value = readPath(attributes, field);
+  const value = readProfilePath(attributes, field);
   const found: string[] = [];
   const add = (item: unknown): void => {
     if (typeof item === 'string') {
@@ -80,7 +80,11 @@ export function fitToLimit(text: string, limit: number): { text: string; truncat
   return { text: `${chars.slice(0, cut).join('').trimEnd()}…`, truncated: true };
 }
 
-function readPath(attributes: Readonly<Record<string, unknown>>, field: string): unknown {
+/** A profile value by dotted path; a leading `customer.` is optional. */
+export function readProfilePath(
+  attributes: Readonly<Record<string, unknown>>,
+  field: string,
+): unknown {
   const segments = field.split('.');
   if (segments[0] === 'customer' && segments.length > 1) segments.shift();
   let value: unknown = attributes;

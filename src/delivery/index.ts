@@ -9,6 +9,7 @@ export {
   fitToLimit,
   hasOptedOut,
   needsAddress,
+  readProfilePath,
   recipientsOf,
 } from './addressing.js';
 export {
@@ -66,3 +67,15 @@ export {
   deadLetterJson,
   retryDeadLetter,
 } from './dead-letters.js';
+export {
+  compileContactPolicy,
+  decideContact,
+  effectiveCap,
+  lastFeedback,
+  type CalendarCaps,
+  type Contact,
+  type ContactDecision,
+  type ContactPolicy,
+  type Feedback,
+  type MessagePriority,
+} from './contact-policy.js';

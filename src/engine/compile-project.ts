@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import { compileConditions, type ConditionGroup } from '../conditions/index.js';
 import type { JourneyDefinition as ConfigJourney, WaymarkConfig } from '../config/index.js';
 import { WaymarkError } from '../core/index.js';
-import { DEFAULT_RECIPIENT_FIELDS } from '../delivery/index.js';
+import { DEFAULT_RECIPIENT_FIELDS, compileContactPolicy } from '../delivery/index.js';
 import {
   compileJourney,
   type CompiledJourney,
@@ -173,6 +173,7 @@ export function compileProject(
     defaultZone: config.defaults.timezone,
     quietHours: quietHoursByChannel(config),
     channels: runtimeChannels(config),
+    contactPolicy: compileContactPolicy(config.rate_limits, config.fatigue),
   };
 }
 

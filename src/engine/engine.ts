@@ -8,6 +8,7 @@ import {
   InvalidInputError,
   NotFoundError,
   WaymarkError,
+  emptyDeliveryOutcomes,
   randomIds,
   silentLogger,
   type AppendResult,
@@ -30,6 +31,7 @@ import {
   routeOver,
   type ChannelRoute,
   type DeliveryProvider,
+  type RouteDependencies,
   type ProviderDefinition,
   type SecretSource,
 } from '../delivery/index.js';
@@ -45,6 +47,9 @@ import { COMMAND_EVENT_PREFIX, processBatch } from './processor.js';
 import type { RuntimeProject } from './project.js';
 import { planSchedule } from './schedule-plans.js';
 import { Worker, type PassResult, type WorkerOptions } from './worker.js';
+
+/** How far back contact ledgers are read: the longest calendar window (a month) and a day. */
+const CONTACT_WINDOW_MS = 32 * 86_400_000;
 
 /** How often retention deletes expired diagnostic records. */
 const PRUNE_INTERVAL_MS = 3_600_000;
@@ -200,7 +205,11 @@ export class Engine {
         }),
       dispatcher: this.dispatcher,
       log: this.log,
-      options: options.worker ?? {},
+      options: {
+        // Caps count a customer's messages over calendar windows of up to a month.
+        contactWindowMs: project.contactPolicy === null ? null : CONTACT_WINDOW_MS,
+        ...options.worker,
+      },
       beforePass: async (now) => {
         await this.pruneRecords(now);
         if (!this.#schedulesPlanned) await this.planSchedules(now);
@@ -742,12 +751,40 @@ function buildRoutes(options: EngineOptions, log: Logger): Map<string, ChannelRo
     routes.set(channel, routeOver(channel, [{ name: provider.kind, provider }], { now }));
   }
   if (options.delivery !== 'configured') return routes;
-  const deps = {
+  const deps: RouteDependencies = {
     registry: options.providerKinds ?? BUILT_IN_PROVIDERS,
     secrets: options.secrets ?? {},
     now,
     fetch: options.fetch ?? fetch,
     log,
+    onCircuit: (channel, provider, change) => {
+      if (change.to === 'open') {
+        log.warn('provider taken out of rotation (circuit open)', { channel, provider });
+        // An open circuit needs a person to look, so it is an alert, not only a log line.
+        void options.store
+          .recordDeliveryOutcomes({
+            ...emptyDeliveryOutcomes(),
+            alerts: [
+              {
+                id: `alr_circuit_${channel}_${provider}_${String(change.at)}`,
+                customerId: null,
+                journeyId: null,
+                severity: 'high',
+                message: `provider '${provider}' of channel '${channel}' is failing; its circuit is open and messages fail over`,
+                assignee: null,
+                status: 'open',
+                createdAt: change.at,
+                data: { type: 'circuit_open', channel, provider },
+              },
+            ],
+          })
+          .catch((error: unknown) => {
+            log.error('could not record the circuit alert', { error: String(error) });
+          });
+      } else if (change.to === 'closed') {
+        log.info('provider back in rotation (circuit closed)', { channel, provider });
+      }
+    },
   };
   for (const [name, channel] of Object.entries(options.config.config.channels)) {
     if (routes.has(name)) continue;

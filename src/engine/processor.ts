@@ -52,6 +52,8 @@ import { customerZone, windowEnd } from '../scheduling/index.js';
 import {
   DEAD_LETTER_RETRY_COMMAND,
   FALLBACK_COMMAND,
+  decideContact,
+  type Contact,
   fitToLimit,
   hasOptedOut,
   needsAddress,
@@ -128,6 +130,8 @@ interface Snapshot {
   changedTriggerStates: Set<string>;
   plans: Map<string, SchedulePlanRecord>;
   changedPlans: Set<string>;
+  /** Length of the contact ledger before the input (it only grows within an input). */
+  contacts: number;
   eventAnchors: Map<string, Instant>;
   firedPlans: Set<string>;
 }
@@ -156,6 +160,13 @@ class CustomerRun {
   #eventAnchors = new Map<string, Instant>();
   /** Cron schedule triggers whose timer fired in this batch (to be rescheduled). */
   #firedPlans = new Set<string>();
+  /** The customer's contact ledger: loaded, plus every message this batch sends. */
+  readonly #contacts: Contact[];
+  /**
+   * Messages the current input wants to send, gated together at its end in priority order, so
+   * that when a cap bites the most important message gets the budget that is left.
+   */
+  #pendingSends: { message: MessageRecord; payload: JsonObject; tried: readonly string[] }[] = [];
   #viewCache: {
     profile: CustomerRecord | null;
     active: string[];
@@ -182,6 +193,7 @@ class CustomerRun {
     this.#enrollments = new Map(work.enrollments.map((e) => [e.id, e]));
     this.#triggerStates = { ...work.triggerStates };
     this.#plans = new Map(work.schedulePlans.map((p) => [p.triggerName, p]));
+    this.#contacts = work.contacts.map((c) => ({ channel: c.channel, at: c.at }));
   }
 
   run(): void {
@@ -190,9 +202,11 @@ class CustomerRun {
       try {
         if (input.kind === 'event') {
           this.#onEvent(input.event);
+          this.#flushSends();
           this.#out.processedEventSeqs.push(input.event.seq);
         } else {
           this.#onTimer(input.timer);
+          this.#flushSends();
           this.#out.firedTimerIds.push(input.timer.id);
         }
       } catch (error) {
@@ -1025,11 +1039,35 @@ class CustomerRun {
    * hours when it falls inside them.
    */
   #queueMessage(message: MessageRecord, payload: JsonObject, tried: readonly string[] = []): void {
+    this.#pendingSends.push({ message, payload, tried });
+  }
+
+  /** Gates the current input's messages, most important first (stable within a priority). */
+  #flushSends(): void {
+    while (this.#pendingSends.length > 0) {
+      let next = 0;
+      for (let i = 1; i < this.#pendingSends.length; i++) {
+        const a = this.#pendingSends[i];
+        const b = this.#pendingSends[next];
+        if (a && b && PRIORITY_RANK[a.message.priority] < PRIORITY_RANK[b.message.priority])
+          next = i;
+      }
+      const [send] = this.#pendingSends.splice(next, 1);
+      if (send) this.#gateMessage(send.message, send.payload, send.tried);
+    }
+  }
+
+  #gateMessage(message: MessageRecord, payload: JsonObject, tried: readonly string[]): void {
     const channel = this.#project.channels.get(message.channel);
     const attributes = this.#customer?.attributes ?? {};
     if (channel !== undefined) {
       if (channel.optOutCheck && hasOptedOut(attributes, channel.name, channel.type)) {
-        this.#out.messages.push({ ...message, status: 'suppressed', error: 'opted_out' });
+        this.#out.messages.push({
+          ...message,
+          status: 'suppressed',
+          error: 'opted_out',
+          sendAt: null,
+        });
         this.#messageEvent('message.suppressed', message, { reason: 'opted_out' });
         this.#fallBack(message, payload, [...tried, message.channel], 'opted_out');
         return;
@@ -1038,7 +1076,7 @@ class CustomerRun {
     const to =
       channel?.recipientField == null ? [] : recipientsOf(attributes, channel.recipientField);
     if (channel !== undefined && needsAddress(channel.type) && to.length === 0) {
-      this.#out.messages.push({ ...message, status: 'failed', error: 'no_address' });
+      this.#out.messages.push({ ...message, status: 'failed', error: 'no_address', sendAt: null });
       this.#messageEvent('message.failed', message, {
         reason: 'no_address',
         field: channel.recipientField,
@@ -1058,26 +1096,55 @@ class CustomerRun {
         });
       }
     }
+    let sendAt = this.#now;
+    const policy = this.#project.contactPolicy;
+    if (policy !== null) {
+      const zone = customerZone(attributes, this.#project.defaultZone);
+      const decision = decideContact(policy, message, this.#contacts, attributes, this.#now, zone);
+      if (decision.kind === 'suppress') {
+        this.#out.messages.push({
+          ...message,
+          status: 'suppressed',
+          error: decision.reason,
+          sendAt: null,
+        });
+        this.#messageEvent('message.suppressed', message, {
+          reason: decision.reason,
+          limit: decision.limit,
+          ...(decision.recommendation === null ? {} : { recommendation: decision.recommendation }),
+        });
+        return;
+      }
+      if (decision.kind === 'defer') {
+        sendAt = decision.until;
+        this.#messageEvent('message.deferred', message, {
+          reason: decision.reason,
+          limit: decision.limit,
+          until: new Date(sendAt).toISOString(),
+        });
+      }
+    }
+    const quietEnd = this.#quietHoursEnd(message, sendAt);
+    if (quietEnd !== null) {
+      // Held, not dropped: the outbox entry becomes available when the window ends.
+      sendAt = quietEnd;
+      this.#messageEvent('message.deferred', message, {
+        reason: 'quiet_hours',
+        until: new Date(sendAt).toISOString(),
+      });
+    }
+    this.#contacts.push({ channel: message.channel, at: sendAt });
+    const held = sendAt > this.#now;
+    message = { ...message, sendAt, status: held ? 'deferred' : 'queued' };
     const queued: JsonObject = {
       ...payload,
       message: message as unknown as JsonObject,
       to,
       tried: [...tried],
     };
-    const heldUntil = this.#quietHoursEnd(message);
-    if (heldUntil !== null) {
-      // Held, not dropped: the outbox entry becomes available when the window ends.
+    if (held || !this.#storeDeliveredChannels.has(message.channel)) {
       this.#out.messages.push(message);
-      this.#out.outbox.push(messageEntry(message, queued, heldUntil));
-      this.#messageEvent('message.deferred', message, {
-        reason: 'quiet_hours',
-        until: new Date(heldUntil).toISOString(),
-      });
-      return;
-    }
-    if (!this.#storeDeliveredChannels.has(message.channel)) {
-      this.#out.messages.push(message);
-      this.#out.outbox.push(messageEntry(message, queued, this.#now));
+      this.#out.outbox.push(messageEntry(message, queued, sendAt));
       return;
     }
     this.#out.messages.push({
@@ -1151,12 +1218,12 @@ class CustomerRun {
    * When the quiet hours a message falls into end, in the customer's local time, or null when it
    * may go now. Critical messages are never held.
    */
-  #quietHoursEnd(message: MessageRecord): Instant | null {
+  #quietHoursEnd(message: MessageRecord, at: Instant): Instant | null {
     const window = this.#project.quietHours.get(message.channel);
     if (window === undefined || message.priority === 'critical') return null;
     const zone = customerZone(this.#customer?.attributes ?? {}, this.#project.defaultZone);
-    const end = windowEnd(window, this.#now, zone);
-    return end === this.#now ? null : end;
+    const end = windowEnd(window, at, zone);
+    return end === at ? null : end;
   }
 
   /** Journey events are published from their own log (by cursor), so no outbox row is needed. */
@@ -1199,6 +1266,7 @@ class CustomerRun {
       triggerStates: { ...this.#triggerStates },
       changedTriggerStates: new Set(this.#changedTriggerStates),
       plans: new Map(this.#plans),
+      contacts: this.#contacts.length,
       changedPlans: new Set(this.#changedPlans),
       eventAnchors: new Map(this.#eventAnchors),
       firedPlans: new Set(this.#firedPlans),
@@ -1208,6 +1276,8 @@ class CustomerRun {
   #restore(s: Snapshot): void {
     for (const key of Object.keys(s.mark) as (keyof WorkResult)[])
       this.#out[key].length = s.mark[key];
+    this.#pendingSends = [];
+    this.#contacts.length = s.contacts;
     this.#customer = s.customer;
     this.#deleted = s.deleted;
     this.#customerChanged = s.customerChanged;
@@ -1263,6 +1333,14 @@ function messageEntry(
 ): WorkResult['outbox'][number] {
   return { ...outboxEntry('message', message.idempotencyKey, payload, at), lane: message.channel };
 }
+
+/** Message priorities, most important first. */
+const PRIORITY_RANK: Readonly<Record<MessageRecord['priority'], number>> = {
+  critical: 0,
+  high: 1,
+  normal: 2,
+  low: 3,
+};
 
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];

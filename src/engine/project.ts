@@ -1,5 +1,6 @@
 import type { CompiledConditions } from '../conditions/index.js';
 import type { ChannelType } from '../config/index.js';
+import type { ContactPolicy } from '../delivery/index.js';
 import type { CompiledJourney } from '../journeys/index.js';
 import type { ConditionContext } from '../conditions/index.js';
 import type { ResolvedAction, RuleSet } from '../rules/index.js';
@@ -48,6 +49,8 @@ export interface RuntimeProject {
   readonly quietHours: ReadonlyMap<string, DailyWindow>;
   /** Configured channels by name: how a message on each is addressed, checked and fallen back. */
   readonly channels: ReadonlyMap<string, RuntimeChannel>;
+  /** Customer contact caps and fatigue rules; null when the project has none. */
+  readonly contactPolicy: ContactPolicy | null;
 }
 
 /** What the processor needs to know of a channel when it queues a message on it. */

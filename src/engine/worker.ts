@@ -15,6 +15,11 @@ export interface WorkerOptions {
   /** Longest sleep when idle, ms (default 1,000): bounds the lag of timers set by other processes. */
   idlePollMs?: number;
   workerId?: string;
+  /**
+   * How far back each customer's contact ledger is loaded, ms; null (default) loads none. Set when
+   * contact caps or fatigue apply: a month and a day covers every calendar window.
+   */
+  contactWindowMs?: number | null;
 }
 
 /** What one pass did. */
@@ -66,6 +71,7 @@ export class Worker {
       leaseMs: 30_000,
       idlePollMs: 1000,
       workerId: 'worker-1',
+      contactWindowMs: null,
       ...deps.options,
     };
   }
@@ -80,6 +86,9 @@ export class Worker {
       maxTimers: this.#options.maxTimers,
       workerId: this.#options.workerId,
       leaseMs: this.#options.leaseMs,
+      ...(this.#options.contactWindowMs === null
+        ? {}
+        : { contactsSince: now - this.#options.contactWindowMs }),
     });
     let events = 0;
     let timers = 0;

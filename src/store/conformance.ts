@@ -115,6 +115,7 @@ function message(overrides: Partial<MessageRecord> & { id: string }): MessageRec
     content: { subject: 'Welcome', body: 'Hello' },
     idempotencyKey: `key-${overrides.id}`,
     createdAt: T0,
+    sendAt: T0,
     attempts: 0,
     provider: null,
     providerMessageId: null,

@@ -49,6 +49,10 @@ export function registerServeCommand(program: Command, context: CommandContext):
         clock: systemClock,
         log,
         seed: options.seed ?? 'waymark',
+        // Messages go out through the configured providers; their `*_env` secrets are read from
+        // this process's environment, here and nowhere else.
+        delivery: 'configured',
+        secrets: process.env,
         sinks: [metrics.sink],
         // Configured webhooks get the journey events, each by a cursor of its own.
         publishers: [

@@ -24,7 +24,7 @@ describe('migrations', () => {
 
   it('create every table the engine and the diagnostic queries use', () => {
     const db = openDatabase(':memory:');
-    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(tables(db)).toEqual([
       'alerts',
       'consumer_cursors',
@@ -71,6 +71,7 @@ describe('migrations', () => {
         name: 'delivery: lanes, attempts, providers, dead letters',
         applied_at: clock.now(),
       },
+      { version: 8, name: 'messages send_at for contact caps', applied_at: clock.now() },
     ]);
     db.close();
   });

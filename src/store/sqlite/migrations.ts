@@ -333,6 +333,16 @@ CREATE INDEX dead_letters_by_status ON dead_letters (status, created_at, id);
 CREATE INDEX dead_letters_by_customer ON dead_letters (customer_id, created_at, id);
 `,
   },
+  {
+    version: 8,
+    name: 'messages send_at for contact caps',
+    sql: `
+-- Contact caps count a customer's messages by when they go out, deferred ones included.
+ALTER TABLE messages ADD COLUMN send_at INTEGER;
+UPDATE messages SET send_at = COALESCE(sent_at, created_at);
+CREATE INDEX messages_contacts ON messages (customer_id, send_at);
+`,
+  },
 ];
 
 /** Version of the newest migration this code knows. */

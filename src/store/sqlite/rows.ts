@@ -183,6 +183,7 @@ export interface MessageRow {
   attempts: number;
   provider: string | null;
   provider_message_id: string | null;
+  send_at: number | null;
 }
 
 /** Message record from its row. */
@@ -202,6 +203,7 @@ export function messageFromRow(row: MessageRow): MessageRecord {
     sentAt: row.sent_at,
     updatedAt: row.updated_at,
     error: row.error,
+    sendAt: row.send_at,
     attempts: row.attempts,
     provider: row.provider,
     providerMessageId: row.provider_message_id,

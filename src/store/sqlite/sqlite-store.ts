@@ -368,6 +368,11 @@ export class SqliteStore implements Store {
     for (const row of q.schedulePlansIn.all(ids)) {
       entryOf(row.customer_id)?.schedulePlans.push(schedulePlanFromRow(row));
     }
+    if (options.contactsSince !== undefined) {
+      for (const row of q.contactsIn.all(ids, options.contactsSince)) {
+        entryOf(row.customer_id)?.contacts.push({ channel: row.channel, at: row.at });
+      }
+    }
     q.takeLeases.run(leaseId, options.workerId, now, expiresAt, ids);
     return { leaseId, claimedAt: now, customers: [...work.values()] };
   }
@@ -968,6 +973,7 @@ function commit(q: Statements, batch: WorkBatch, result: WorkResult): void {
       m.sentAt,
       m.updatedAt,
       m.error,
+      m.sendAt === undefined ? m.createdAt : m.sendAt,
     );
   }
   for (const event of result.journeyEvents) insertJourneyEvent(q, event);
@@ -1085,6 +1091,7 @@ function emptyWork(customerId: string, events: StoredEvent[]): CustomerWork {
     enrollments: [],
     triggerStates: {},
     schedulePlans: [],
+    contacts: [],
   };
 }
 

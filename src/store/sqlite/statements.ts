@@ -99,6 +99,12 @@ export function prepareStatements(db: SqliteDatabase) {
     >(
       'SELECT customer_id, trigger_name, value FROM trigger_states WHERE customer_id IN (SELECT value FROM json_each(?))',
     ),
+    /** Messages that reach the customer (not failed, suppressed or dead-lettered), by send time. */
+    contactsIn: db.prepare<[string, number], { customer_id: string; channel: string; at: number }>(
+      `SELECT customer_id, channel, send_at AS at FROM messages
+        WHERE customer_id IN (SELECT value FROM json_each(?)) AND send_at >= ?
+          AND status IN ('queued', 'deferred', 'sent', 'delivered', 'simulated')`,
+    ),
     schedulePlansIn: db.prepare<[string], SchedulePlanRow>(
       'SELECT * FROM schedule_plans WHERE customer_id IN (SELECT value FROM json_each(?))',
     ),
@@ -210,12 +216,13 @@ export function prepareStatements(db: SqliteDatabase) {
         Nullable<number>,
         number,
         Nullable<string>,
+        Nullable<number>,
       ],
       never
     >(
       `INSERT INTO messages (id, customer_id, journey_id, enrollment_id, step_id, channel, priority,
-         status, content, idempotency_key, created_at, sent_at, updated_at, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         status, content, idempotency_key, created_at, sent_at, updated_at, error, send_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (idempotency_key) DO NOTHING`,
     ),
     insertJourneyEvent: db.prepare<[string, string, string, number, string], never>(
