@@ -140,7 +140,24 @@ export interface MessageRecord {
   provider?: string | null | undefined;
   /** The provider's id for the message, for delivery callbacks. */
   providerMessageId?: string | null | undefined;
+  /** When the customer read it (in-app inbox). */
+  readAt?: Instant | null | undefined;
+  /** When the customer first engaged with it (open, click, read). */
+  engagedAt?: Instant | null | undefined;
+  /** When it leaves the in-app inbox (the channel's `persistence`); null: never. */
+  expiresAt?: Instant | null | undefined;
 }
+
+/** What the customer or the provider said about a message after it was sent. */
+export type FeedbackKind =
+  | 'delivered'
+  | 'failed'
+  | 'bounced'
+  | 'complained'
+  | 'unsubscribed'
+  | 'opened'
+  | 'clicked'
+  | 'read';
 
 /** Review state of a dead letter (the guide's `DeadLetterItem.status`). */
 export type DeadLetterStatus = 'pending_review' | 'retrying' | 'abandoned';
@@ -244,6 +261,9 @@ export interface TaskRecord {
   status: 'open' | 'done' | 'cancelled';
   createdAt: Instant;
   data: JsonObject;
+  /** When it was completed or cancelled, and by whom. */
+  completedAt?: Instant | null | undefined;
+  completedBy?: string | null | undefined;
 }
 
 /** An alert (create_alert action, alert step). */

@@ -108,6 +108,8 @@ export interface WorkResult {
   timersToReschedule: { id: string; dueAt: Instant; payload: JsonObject }[];
   timerIdsToCancel: string[];
   messages: MessageRecord[];
+  /** Changes to messages already stored (delivery feedback, engagement). */
+  messageUpdates: MessageUpdate[];
   journeyEvents: JourneyEventRecord[];
   outbox: OutboxEntry[];
   triggerExecutions: TriggerExecutionRecord[];
@@ -133,6 +135,7 @@ export function emptyWorkResult(): WorkResult {
     timersToReschedule: [],
     timerIdsToCancel: [],
     messages: [],
+    messageUpdates: [],
     journeyEvents: [],
     outbox: [],
     triggerExecutions: [],
@@ -176,6 +179,29 @@ export interface MessageFilter extends Page {
 export interface DeadLetterFilter extends Page {
   status?: DeadLetterStatus | undefined;
   customerId?: string | undefined;
+}
+
+/**
+ * A change to a stored message from feedback: a new status (null: unchanged), and first-time
+ * stamps (`readAt`, `engagedAt` are only set when still empty).
+ */
+export interface MessageUpdate {
+  messageId: string;
+  at: Instant;
+  status: MessageStatus | null;
+  error: string | null;
+  readAt: Instant | null;
+  engagedAt: Instant | null;
+}
+
+/** Filter of a customer's in-app inbox. */
+export interface InboxFilter extends Page {
+  customerId: string;
+  /** In-app channel names (default: every channel whose messages are delivered to the store). */
+  channels: readonly string[];
+  /** Messages past their `expiresAt` at this instant are left out. */
+  now: Instant;
+  unreadOnly?: boolean | undefined;
 }
 
 /** One message's new delivery state. */
@@ -321,6 +347,22 @@ export interface Store {
    * failed for good when null.
    */
   failOutbox(seq: number, error: string, retryAt: Instant | null): Promise<void>;
+
+  // ---- messages and tasks ------------------------------------------------------------------
+  getMessage(id: string): Promise<MessageRecord | null>;
+  /** The message a provider knows by this id (delivery callbacks). */
+  findMessageByProviderId(providerMessageId: string): Promise<MessageRecord | null>;
+  /** A customer's in-app inbox, newest first. */
+  listInbox(filter: InboxFilter): Promise<PageResult<MessageRecord>>;
+  getTask(id: string): Promise<TaskRecord | null>;
+  /**
+   * Completes or cancels an open task; returns the updated task, or null when it does not exist or
+   * is not open (nothing is written then).
+   */
+  closeTask(
+    id: string,
+    change: { status: 'done' | 'cancelled'; at: Instant; by: string | null },
+  ): Promise<TaskRecord | null>;
 
   // ---- dead letters ------------------------------------------------------------------------
   /** Dead letters, oldest first, optionally of one status or customer. */

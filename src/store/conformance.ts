@@ -18,6 +18,7 @@ import type {
   CustomerRecord,
   DeadLetterRecord,
   DecisionRecord,
+  InboxFilter,
   EnrollmentRecord,
   JourneyEventRecord,
   JsonObject,
@@ -116,6 +117,9 @@ function message(overrides: Partial<MessageRecord> & { id: string }): MessageRec
     idempotencyKey: `key-${overrides.id}`,
     createdAt: T0,
     sendAt: T0,
+    readAt: null,
+    engagedAt: null,
+    expiresAt: null,
     attempts: 0,
     provider: null,
     providerMessageId: null,
@@ -169,6 +173,8 @@ function task(overrides: Partial<TaskRecord> & { id: string }): TaskRecord {
     status: 'open',
     createdAt: T0,
     data: {},
+    completedAt: null,
+    completedBy: null,
     ...overrides,
   };
 }
@@ -1227,6 +1233,140 @@ export function describeStoreConformance<S extends Store>(
         expect(batch?.customers.map((c) => [c.customerId, c.events.map((e) => e.type)])).toEqual([
           ['c7', ['waymark.message_fallback']],
         ]);
+      });
+    });
+
+    describe('messages after sending', () => {
+      it("reads a message by id and by the provider's id", async () => {
+        await processWith('c1', { messages: [message({ id: 'm1' }), message({ id: 'm2' })] });
+        await store.recordDeliveryOutcomes({
+          ...emptyDeliveryOutcomes(),
+          messages: [
+            {
+              messageId: 'm2',
+              status: 'sent',
+              at: T0 + 1,
+              error: null,
+              attempts: 1,
+              provider: 'twilio',
+              providerMessageId: 'SM123',
+            },
+          ],
+        });
+        expect((await store.getMessage('m1'))?.id).toBe('m1');
+        expect(await store.getMessage('nope')).toBeNull();
+        expect((await store.findMessageByProviderId('SM123'))?.id).toBe('m2');
+        expect(await store.findMessageByProviderId('SM999')).toBeNull();
+      });
+
+      it('applies feedback: a new status, and read and engaged stamps only the first time', async () => {
+        await processWith('c1', { messages: [message({ id: 'm1', status: 'sent' })] });
+        await processWith('c1', {
+          messageUpdates: [
+            {
+              messageId: 'm1',
+              at: T0 + 10,
+              status: 'delivered',
+              error: null,
+              readAt: null,
+              engagedAt: null,
+            },
+          ],
+        });
+        await processWith('c1', {
+          messageUpdates: [
+            {
+              messageId: 'm1',
+              at: T0 + 20,
+              status: null,
+              error: null,
+              readAt: T0 + 20,
+              engagedAt: T0 + 20,
+            },
+          ],
+        });
+        await processWith('c1', {
+          messageUpdates: [
+            {
+              messageId: 'm1',
+              at: T0 + 30,
+              status: null,
+              error: null,
+              readAt: T0 + 30,
+              engagedAt: T0 + 30,
+            },
+          ],
+        });
+        expect(await store.getMessage('m1')).toMatchObject({
+          status: 'delivered',
+          readAt: T0 + 20,
+          engagedAt: T0 + 20,
+          updatedAt: T0 + 30,
+        });
+      });
+
+      it("lists a customer's in-app inbox newest first, without expired, undelivered or other channels", async () => {
+        await processWith('c1', {
+          messages: [
+            message({ id: 'i1', channel: 'in_app', status: 'delivered', createdAt: T0 + 1 }),
+            message({
+              id: 'i2',
+              channel: 'in_app',
+              status: 'delivered',
+              createdAt: T0 + 2,
+              expiresAt: T0 + HOUR,
+            }),
+            message({ id: 'i3', channel: 'in_app', status: 'delivered', createdAt: T0 + 3 }),
+            message({ id: 'i4', channel: 'in_app', status: 'queued', createdAt: T0 + 4 }),
+            message({ id: 'e1', channel: 'email', status: 'sent', createdAt: T0 + 5 }),
+            message({ id: 'x1', customerId: 'c2', channel: 'in_app', status: 'delivered' }),
+          ],
+        });
+        const inbox = (filter: Partial<InboxFilter>) =>
+          store.listInbox({
+            customerId: 'c1',
+            channels: ['in_app'],
+            now: T0 + 2 * HOUR,
+            limit: 10,
+            ...filter,
+          });
+        expect((await inbox({})).items.map((m) => m.id)).toEqual(['i3', 'i1']);
+        expect((await inbox({ now: T0 })).items.map((m) => m.id)).toEqual(['i3', 'i2', 'i1']);
+        const first = await inbox({ now: T0, limit: 2 });
+        expect(first.items.map((m) => m.id)).toEqual(['i3', 'i2']);
+        const rest = await inbox({ now: T0, limit: 2, cursor: must(first.nextCursor) });
+        expect(rest.items.map((m) => m.id)).toEqual(['i1']);
+        await processWith('c1', {
+          messageUpdates: [
+            {
+              messageId: 'i3',
+              at: T0 + 9,
+              status: null,
+              error: null,
+              readAt: T0 + 9,
+              engagedAt: T0 + 9,
+            },
+          ],
+        });
+        expect((await inbox({ unreadOnly: true })).items.map((m) => m.id)).toEqual(['i1']);
+      });
+
+      it('closes an open task once, recording when and by whom', async () => {
+        await processWith('c1', { tasks: [task({ id: 't1' }), task({ id: 't2' })] });
+        expect(
+          await store.closeTask('t1', { status: 'done', at: T0 + 5, by: 'csm@example.com' }),
+        ).toMatchObject({
+          id: 't1',
+          status: 'done',
+          completedAt: T0 + 5,
+          completedBy: 'csm@example.com',
+        });
+        expect(
+          await store.closeTask('t1', { status: 'cancelled', at: T0 + 6, by: null }),
+        ).toBeNull();
+        expect(await store.closeTask('nope', { status: 'done', at: T0, by: null })).toBeNull();
+        expect((await store.getTask('t1'))?.status).toBe('done');
+        expect((await store.getTask('t2'))?.status).toBe('open');
       });
     });
 

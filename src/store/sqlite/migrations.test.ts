@@ -24,7 +24,7 @@ describe('migrations', () => {
 
   it('create every table the engine and the diagnostic queries use', () => {
     const db = openDatabase(':memory:');
-    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(tables(db)).toEqual([
       'alerts',
       'consumer_cursors',
@@ -39,6 +39,7 @@ describe('migrations', () => {
       'leases',
       'messages',
       'outbox',
+      'rate_buckets',
       'rule_fires',
       'schedule_plans',
       'schema_migrations',
@@ -72,6 +73,11 @@ describe('migrations', () => {
         applied_at: clock.now(),
       },
       { version: 8, name: 'messages send_at for contact caps', applied_at: clock.now() },
+      {
+        version: 9,
+        name: 'engagement, in-app inbox, task completion, rate buckets',
+        applied_at: clock.now(),
+      },
     ]);
     db.close();
   });

@@ -343,6 +343,24 @@ UPDATE messages SET send_at = COALESCE(sent_at, created_at);
 CREATE INDEX messages_contacts ON messages (customer_id, send_at);
 `,
   },
+  {
+    version: 9,
+    name: 'engagement, in-app inbox, task completion, rate buckets',
+    sql: `
+ALTER TABLE messages ADD COLUMN read_at INTEGER;
+ALTER TABLE messages ADD COLUMN engaged_at INTEGER;
+-- In-app messages leave the inbox after the channel's persistence.
+ALTER TABLE messages ADD COLUMN expires_at INTEGER;
+ALTER TABLE tasks ADD COLUMN completed_at INTEGER;
+ALTER TABLE tasks ADD COLUMN completed_by TEXT;
+-- Global throughput caps: one token bucket per channel and window, shared by every process.
+CREATE TABLE rate_buckets (
+  bucket      TEXT    PRIMARY KEY,
+  tokens      REAL    NOT NULL,
+  updated_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 /** Version of the newest migration this code knows. */

@@ -184,6 +184,9 @@ export interface MessageRow {
   provider: string | null;
   provider_message_id: string | null;
   send_at: number | null;
+  read_at: number | null;
+  engaged_at: number | null;
+  expires_at: number | null;
 }
 
 /** Message record from its row. */
@@ -204,6 +207,9 @@ export function messageFromRow(row: MessageRow): MessageRecord {
     updatedAt: row.updated_at,
     error: row.error,
     sendAt: row.send_at,
+    readAt: row.read_at,
+    engagedAt: row.engaged_at,
+    expiresAt: row.expires_at,
     attempts: row.attempts,
     provider: row.provider,
     providerMessageId: row.provider_message_id,
@@ -351,6 +357,8 @@ export interface TaskRow {
   status: TaskRecord['status'];
   created_at: number;
   data: string;
+  completed_at: number | null;
+  completed_by: string | null;
 }
 
 /** Task record from its row. */
@@ -365,6 +373,8 @@ export function taskFromRow(row: TaskRow): TaskRecord {
     status: row.status,
     createdAt: row.created_at,
     data: fromJson(row.data),
+    completedAt: row.completed_at,
+    completedBy: row.completed_by,
   };
 }
 

@@ -35,6 +35,7 @@ import type {
   DecisionRecord,
   DeliveryOutcomes,
   EnrollmentFilter,
+  InboxFilter,
   EnrollmentRecord,
   IdSource,
   Instant,
@@ -562,6 +563,63 @@ export class SqliteStore implements Store {
     }
   }
 
+  getMessage(id: string): Promise<MessageRecord | null> {
+    return this.#run((q) => {
+      const row = q.message.get(id);
+      return row === undefined ? null : messageFromRow(row);
+    });
+  }
+
+  findMessageByProviderId(providerMessageId: string): Promise<MessageRecord | null> {
+    return this.#run((q) => {
+      const row = q.messageByProviderId.get(providerMessageId);
+      return row === undefined ? null : messageFromRow(row);
+    });
+  }
+
+  listInbox(filter: InboxFilter): Promise<PageResult<MessageRecord>> {
+    return this.#run(() => {
+      checkPageLimit(filter.limit);
+      const where = new Conditions()
+        .equal('customer_id', filter.customerId)
+        .oneOf('channel', filter.channels)
+        .oneOf('status', ['sent', 'delivered'])
+        .raw('(expires_at IS NULL OR expires_at > ?)', [filter.now])
+        .raw(filter.unreadOnly === true ? 'read_at IS NULL' : null, [])
+        .before(['created_at', 'id'], filter.cursor, ['number', 'string']);
+      const rows = this.#list<MessageRow>(
+        'messages',
+        where,
+        'created_at DESC, id DESC',
+        filter.limit + 1,
+      );
+      return toPage(rows.map(messageFromRow), filter.limit, (m) => [m.createdAt, m.id]);
+    });
+  }
+
+  getTask(id: string): Promise<TaskRecord | null> {
+    return this.#run((q) => {
+      const row = q.task.get(id);
+      return row === undefined ? null : taskFromRow(row);
+    });
+  }
+
+  closeTask(
+    id: string,
+    change: { status: 'done' | 'cancelled'; at: Instant; by: string | null },
+  ): Promise<TaskRecord | null> {
+    return this.#run((q) =>
+      this.#db
+        .transaction(() => {
+          const closed = q.closeTask.run(change.status, change.at, change.by, id);
+          if (closed.changes === 0) return null;
+          const row = q.task.get(id);
+          return row === undefined ? null : taskFromRow(row);
+        })
+        .immediate(),
+    );
+  }
+
   listDeadLetters(filter: DeadLetterFilter): Promise<PageResult<DeadLetterRecord>> {
     return this.#run(() => {
       checkPageLimit(filter.limit);
@@ -974,7 +1032,11 @@ function commit(q: Statements, batch: WorkBatch, result: WorkResult): void {
       m.updatedAt,
       m.error,
       m.sendAt === undefined ? m.createdAt : m.sendAt,
+      m.expiresAt ?? null,
     );
+  }
+  for (const u of result.messageUpdates) {
+    q.updateMessage.run(u.status, u.error, u.at, u.readAt, u.engagedAt, u.messageId);
   }
   for (const event of result.journeyEvents) insertJourneyEvent(q, event);
   for (const o of result.outbox) {
@@ -1128,6 +1190,36 @@ class Conditions {
     if (value !== undefined) {
       this.clauses.push(`${column} = ?`);
       this.params.push(value);
+    }
+    return this;
+  }
+
+  /** The column is one of `values` (no row when the list is empty). */
+  oneOf(column: string, values: readonly string[]): this {
+    this.clauses.push(`${column} IN (SELECT value FROM json_each(?))`);
+    this.params.push(JSON.stringify(values));
+    return this;
+  }
+
+  /** A fixed clause written in code (never input), with its parameters; null adds nothing. */
+  raw(clause: string | null, params: readonly SqlValue[]): this {
+    if (clause !== null) {
+      this.clauses.push(clause);
+      this.params.push(...params);
+    }
+    return this;
+  }
+
+  /** Keyset pagination for a descending listing: rows whose sort key comes before the cursor's. */
+  before(
+    columns: readonly string[],
+    cursor: string | undefined,
+    shape: readonly ('string' | 'number')[],
+  ): this {
+    if (cursor !== undefined) {
+      const key = decodeCursor(cursor, shape);
+      this.clauses.push(`(${columns.join(', ')}) < (${columns.map(() => '?').join(', ')})`);
+      this.params.push(...key);
     }
     return this;
   }

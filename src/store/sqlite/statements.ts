@@ -10,6 +10,8 @@ import type { SqliteDatabase } from './driver.js';
 import type {
   CustomerRow,
   DeadLetterRow,
+  MessageRow,
+  TaskRow,
   DecisionRow,
   EnrollmentRow,
   EventRow,
@@ -217,12 +219,14 @@ export function prepareStatements(db: SqliteDatabase) {
         number,
         Nullable<string>,
         Nullable<number>,
+        Nullable<number>,
       ],
       never
     >(
       `INSERT INTO messages (id, customer_id, journey_id, enrollment_id, step_id, channel, priority,
-         status, content, idempotency_key, created_at, sent_at, updated_at, error, send_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         status, content, idempotency_key, created_at, sent_at, updated_at, error, send_at,
+         expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (idempotency_key) DO NOTHING`,
     ),
     insertJourneyEvent: db.prepare<[string, string, string, number, string], never>(
@@ -378,6 +382,24 @@ export function prepareStatements(db: SqliteDatabase) {
        ON CONFLICT (message_id) DO NOTHING`,
     ),
     deadLetter: db.prepare<[string], DeadLetterRow>('SELECT * FROM dead_letters WHERE id = ?'),
+    message: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
+    messageByProviderId: db.prepare<[string], MessageRow>(
+      'SELECT * FROM messages WHERE provider_message_id = ? ORDER BY created_at LIMIT 1',
+    ),
+    /** Feedback: a status when given; read and engaged stamps only the first time. */
+    updateMessage: db.prepare<
+      [Nullable<string>, Nullable<string>, number, Nullable<number>, Nullable<number>, string],
+      never
+    >(
+      `UPDATE messages SET status = COALESCE(?, status), error = COALESCE(?, error),
+         updated_at = ?, read_at = COALESCE(read_at, ?), engaged_at = COALESCE(engaged_at, ?)
+       WHERE id = ?`,
+    ),
+    task: db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?'),
+    closeTask: db.prepare<[string, number, Nullable<string>, string], never>(
+      `UPDATE tasks SET status = ?, completed_at = ?, completed_by = ?
+        WHERE id = ? AND status = 'open'`,
+    ),
     transitionDeadLetter: db.prepare<[string, number, Nullable<string>, string], never>(
       `UPDATE dead_letters SET status = ?, updated_at = ?,
          retry_message_id = COALESCE(?, retry_message_id)
