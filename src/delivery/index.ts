@@ -79,3 +79,10 @@ export {
   type Feedback,
   type MessagePriority,
 } from './contact-policy.js';
+export {
+  FEEDBACK_COMMAND,
+  FEEDBACK_KINDS,
+  recordFeedback,
+  type DeliveryFeedback,
+  type FeedbackResult,
+} from './feedback.js';
