@@ -32,6 +32,8 @@ export interface Answer {
   body: unknown;
   /** Default: JSON. */
   contentType?: string;
+  /** Extra response headers (`Location` of a redirect, cache control). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** Validated inputs handed to a handler. */
@@ -117,6 +119,8 @@ export function defineRoute<
       const answer = await spec.handle({ params, query, body, request });
       void reply.code(answer.status);
       if (answer.contentType !== undefined) void reply.type(answer.contentType);
+      for (const [name, value] of Object.entries(answer.headers ?? {}))
+        void reply.header(name, value);
       return answer.body;
     },
   };

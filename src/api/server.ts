@@ -15,6 +15,7 @@ import { eventRoutes } from './routes/events.js';
 import { journeyRoutes } from './routes/journeys.js';
 import { recordRoutes } from './routes/records.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
+import { feedbackRoutes } from './routes/feedback.js';
 import { systemRoutes } from './routes/system.js';
 
 /** Options of `buildApi`; every field has a default. */
@@ -107,6 +108,25 @@ export function buildApi(engine: Engine, options: ApiOptions = {}): FastifyInsta
     },
   );
 
+  // Form bodies only where a provider or a mail client sends them (Twilio's status callback, RFC
+  // 8058 one-click unsubscribe); everywhere else they stay a 415.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: bodyLimitBytes },
+    (request, body, done) => {
+      const path = request.url.split('?')[0] ?? '';
+      if (!FORM_PATHS.some((prefix) => path.startsWith(prefix))) {
+        done(
+          new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'),
+          undefined,
+        );
+        return;
+      }
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      done(null, Object.fromEntries(new URLSearchParams(text)));
+    },
+  );
+
   app.setErrorHandler((error, request, reply) => {
     const answer = errorAnswer(error, { bodyLimitBytes });
     if (answer.log) {
@@ -132,6 +152,7 @@ export function buildApi(engine: Engine, options: ApiOptions = {}): FastifyInsta
     ...customerRoutes(ctx),
     ...recordRoutes(ctx),
     ...deadLetterRoutes(ctx),
+    ...feedbackRoutes(ctx),
     ...journeyRoutes(ctx, options.openScratchStore ?? (() => openStore({ file: ':memory:' }))),
     ...systemRoutes(ctx, () => document),
   ];
@@ -171,6 +192,9 @@ export function buildApi(engine: Engine, options: ApiOptions = {}): FastifyInsta
   });
   return app;
 }
+
+/** Paths that accept `application/x-www-form-urlencoded` bodies. */
+const FORM_PATHS = ['/v1/feedback/twilio', '/v1/t/unsubscribe/'];
 
 /**
  * Answers a request Node's HTTP parser refused (malformed request line or headers, headers too

@@ -39,6 +39,16 @@ export const serverSchema = strictObject({
     .min(1)
     .default('127.0.0.1')
     .meta({ description: 'Listen address (default 127.0.0.1).' }),
+  public_url: z
+    .url({
+      protocol: /^https?$/,
+      error: 'expected an http(s) URL such as https://waymark.example.com',
+    })
+    .optional()
+    .meta({
+      description:
+        'Address customers reach this server at: tracking links (opens, clicks, one-click unsubscribe) are built on it. Tracking also needs WAYMARK_TRACKING_SECRET.',
+    }),
   data_dir: z
     .string()
     .min(1)

@@ -86,3 +86,4 @@ export {
   type DeliveryFeedback,
   type FeedbackResult,
 } from './feedback.js';
+export { TrackingLinks, type TrackingPurpose } from './tracking.js';

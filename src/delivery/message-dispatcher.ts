@@ -63,6 +63,8 @@ export interface MessageDispatcherOptions {
   retryPolicy(channel: string, priority: MessageRecord['priority']): RetryPolicy;
   /** The channel a channel falls back to, if any. */
   fallbackOf(channel: string): string | null;
+  /** Adds what a channel's messages carry besides their content (tracking links in e-mail). */
+  decorate?: ((message: OutgoingMessage) => OutgoingMessage) | undefined;
   /** Entries claimed per pass (default 200). */
   batchSize?: number;
   /** How long a claim holds before another pass may take the entry again (default 120 s). */
@@ -71,12 +73,19 @@ export interface MessageDispatcherOptions {
 
 /** Sends `message` outbox entries; see the module comment. */
 export class MessageDispatcher {
-  readonly #o: Required<Omit<MessageDispatcherOptions, 'defaultRoute'>> & {
+  readonly #o: Required<Omit<MessageDispatcherOptions, 'defaultRoute' | 'decorate'>> & {
     defaultRoute: ChannelRoute | undefined;
+    decorate: (message: OutgoingMessage) => OutgoingMessage;
   };
 
   constructor(options: MessageDispatcherOptions) {
-    this.#o = { batchSize: 200, leaseMs: 120_000, ...options, defaultRoute: options.defaultRoute };
+    this.#o = {
+      batchSize: 200,
+      leaseMs: 120_000,
+      ...options,
+      defaultRoute: options.defaultRoute,
+      decorate: options.decorate ?? ((message) => message),
+    };
   }
 
   /**
@@ -118,7 +127,7 @@ export class MessageDispatcher {
       };
     }
     const to = payload.to ?? [];
-    return { payload, result: await route.send(outgoing(message, to)) };
+    return { payload, result: await route.send(this.#o.decorate(outgoing(message, to))) };
   }
 }
 

@@ -187,6 +187,7 @@ function runtimeChannels(config: WaymarkConfig): Map<string, RuntimeChannel> {
       fallback: channel.fallback ?? null,
       optOutCheck: channel.opt_out_check ?? true,
       characterLimit: channel.character_limit ?? null,
+      persistenceMs: channel.persistence?.ms ?? null,
     });
   }
   return channels;

@@ -26,6 +26,7 @@ import {
   InAppInbox,
   MessageDispatcher,
   RecordingProvider,
+  TrackingLinks,
   buildChannelRoute,
   resolveRetryPolicy,
   routeOver,
@@ -81,6 +82,11 @@ export interface EngineOptions {
   secrets?: SecretSource;
   /** The HTTP client of HTTP providers. Default the global `fetch`. */
   fetch?: typeof fetch;
+  /**
+   * Engagement tracking for e-mail (open pixel, click redirects, one-click unsubscribe), with links
+   * on `baseUrl` signed by `secret`. Default: none.
+   */
+  tracking?: { baseUrl: string; secret: string } | undefined;
   /** Receivers of committed journey events. */
   sinks?: JourneyEventSink[];
   /** Publishers of the journey event log with their own cursors (e.g. configured webhooks). */
@@ -129,6 +135,8 @@ export class Engine {
   readonly recording = new RecordingProvider();
   /** Each channel's providers and their health. */
   readonly routes: ReadonlyMap<string, ChannelRoute>;
+  /** Signs and checks tracking links; null when tracking is off. */
+  readonly tracking: TrackingLinks | null;
   readonly #lanes: DeliveryLanes;
   #config: LoadedConfig;
   #project: RuntimeProject;
@@ -165,7 +173,22 @@ export class Engine {
       storeDeliveredChannels.add('in_app');
     }
     const config = options.config.config;
+    const tracking =
+      options.tracking === undefined
+        ? null
+        : new TrackingLinks(options.tracking.baseUrl, options.tracking.secret);
+    this.tracking = tracking;
+    const emailChannels = new Set(
+      Object.entries(config.channels)
+        .filter(([, channel]) => channel.type === 'email')
+        .map(([name]) => name),
+    );
+    if (config.channels['email'] === undefined) emailChannels.add('email');
     this.messages = new MessageDispatcher({
+      decorate: (message) =>
+        tracking !== null && emailChannels.has(message.channel)
+          ? tracking.decorate(message)
+          : message,
       store: this.store,
       clock: this.clock,
       ids,

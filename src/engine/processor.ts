@@ -28,6 +28,7 @@ import {
   type Instant,
   type JsonObject,
   type MessageRecord,
+  type MessageUpdate,
   type SchedulePlanRecord,
   type StoredEvent,
   type TaskRecord,
@@ -52,6 +53,8 @@ import { customerZone, windowEnd } from '../scheduling/index.js';
 import {
   DEAD_LETTER_RETRY_COMMAND,
   FALLBACK_COMMAND,
+  FEEDBACK_COMMAND,
+  type Feedback,
   decideContact,
   type Contact,
   fitToLimit,
@@ -167,6 +170,8 @@ class CustomerRun {
    * that when a cap bites the most important message gets the budget that is left.
    */
   #pendingSends: { message: MessageRecord; payload: JsonObject; tried: readonly string[] }[] = [];
+  /** Messages engaged with earlier in this run (so `message.engaged` knows the first time). */
+  readonly #engaged = new Set<string>();
   #viewCache: {
     profile: CustomerRecord | null;
     active: string[];
@@ -336,6 +341,9 @@ class CustomerRun {
         );
         return;
       }
+      case FEEDBACK_COMMAND:
+        this.#onFeedback(event);
+        return;
       case DEAD_LETTER_RETRY_COMMAND: {
         // Someone retried a dead letter (after fixing the data, perhaps): the message is queued
         // again on its own channel under the id the API chose, with addresses read afresh.
@@ -383,6 +391,110 @@ class CustomerRun {
       default:
         throw new Error(`unknown command '${event.type}'`);
     }
+  }
+
+  /**
+   * Applies delivery feedback (see `recordFeedback`): the message's status or engagement stamps,
+   * consent and fatigue state on the profile, the `message.*` journey event, and for a bounce or a
+   * late failure the channel's fallback.
+   */
+  #onFeedback(event: StoredEvent): void {
+    const message = event.payload['message'] as unknown as MessageRecord | undefined;
+    const kind = stringField(event.payload, 'kind');
+    if (message === undefined || kind === null) return;
+    const at = event.occurredAt;
+    const reason = stringField(event.payload, 'reason');
+    const update = (change: Partial<Omit<MessageUpdate, 'messageId' | 'at'>>): void => {
+      this.#out.messageUpdates.push({
+        messageId: message.id,
+        at,
+        status: null,
+        error: null,
+        readAt: null,
+        engagedAt: null,
+        ...change,
+      });
+    };
+    const detail: JsonObject = reason === null ? {} : { reason };
+    switch (kind) {
+      case 'delivered':
+        // A late "delivered" never overrides what came after it (a bounce, a failure).
+        if (message.status === 'sent' || message.status === 'queued')
+          update({ status: 'delivered' });
+        this.#messageEvent('message.delivered', message, detail);
+        return;
+      case 'failed':
+      case 'bounced': {
+        update({ status: 'failed', error: reason === null ? kind : `${kind}: ${reason}` });
+        if (kind === 'bounced') this.#noteFeedback(message.channel, 'bounce', at);
+        this.#messageEvent(kind === 'bounced' ? 'message.bounced' : 'message.failed', message, {
+          ...detail,
+          after_sending: true,
+        });
+        if (this.#customer !== null) {
+          this.#fallBack(message, { template: null, variant: null }, [message.channel], kind);
+        }
+        return;
+      }
+      case 'complained':
+      case 'unsubscribed': {
+        // Either one withdraws consent for the channel; the cooldown starts now.
+        this.#noteFeedback(
+          message.channel,
+          kind === 'complained' ? 'complaint' : 'unsubscribe',
+          at,
+        );
+        this.#withdrawConsent(message.channel);
+        this.#messageEvent(
+          kind === 'complained' ? 'message.complained' : 'message.unsubscribed',
+          message,
+          detail,
+        );
+        return;
+      }
+      case 'opened':
+      case 'clicked':
+      case 'read': {
+        update({ engagedAt: at, readAt: kind === 'read' ? at : null });
+        const url = stringField(event.payload, 'url');
+        // The message in the payload is as it was when the feedback arrived; engagements applied
+        // earlier in this run are not in it yet.
+        const first = message.engagedAt == null && !this.#engaged.has(message.id);
+        this.#engaged.add(message.id);
+        // The spec's message.engaged, once per engagement.
+        this.#messageEvent('message.engaged', message, {
+          engagement: kind,
+          first,
+          ...(url === null ? {} : { url }),
+        });
+        return;
+      }
+      default:
+        throw new Error(`unknown feedback kind '${kind}'`);
+    }
+  }
+
+  /** Stamps `fatigue.<channel>.last_<kind>_at` on the profile (what fatigue cooldowns read). */
+  #noteFeedback(channel: string, kind: Feedback, at: Instant): void {
+    if (this.#customer === null) return;
+    const attributes = { ...this.#customer.attributes };
+    const fatigue = { ...(asObject(attributes['fatigue']) ?? {}) };
+    fatigue[channel] = {
+      ...(asObject(fatigue[channel]) ?? {}),
+      [`last_${kind}_at`]: new Date(at).toISOString(),
+    };
+    attributes['fatigue'] = fatigue;
+    this.#customer = { ...this.#customer, attributes, updatedAt: this.#now };
+    this.#customerChanged = true;
+  }
+
+  /** Records `consents.<channel>: false` (what the opt-out check reads). */
+  #withdrawConsent(channel: string): void {
+    if (this.#customer === null) return;
+    const attributes = { ...this.#customer.attributes };
+    attributes['consents'] = { ...(asObject(attributes['consents']) ?? {}), [channel]: false };
+    this.#customer = { ...this.#customer, attributes, updatedAt: this.#now };
+    this.#customerChanged = true;
   }
 
   // ---- profile -----------------------------------------------------------------------------
@@ -1135,7 +1247,13 @@ class CustomerRun {
     }
     this.#contacts.push({ channel: message.channel, at: sendAt });
     const held = sendAt > this.#now;
-    message = { ...message, sendAt, status: held ? 'deferred' : 'queued' };
+    const persistence = channel?.persistenceMs ?? null;
+    message = {
+      ...message,
+      sendAt,
+      status: held ? 'deferred' : 'queued',
+      ...(persistence === null ? {} : { expiresAt: sendAt + persistence }),
+    };
     const queued: JsonObject = {
       ...payload,
       message: message as unknown as JsonObject,
@@ -1341,6 +1459,12 @@ const PRIORITY_RANK: Readonly<Record<MessageRecord['priority'], number>> = {
   normal: 2,
   low: 3,
 };
+
+function asObject(value: unknown): JsonObject | null {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as JsonObject)
+    : null;
+}
 
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];

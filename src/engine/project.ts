@@ -65,6 +65,8 @@ export interface RuntimeChannel {
   readonly optOutCheck: boolean;
   /** `character_limit`: longer bodies are shortened (see `fitToLimit`). */
   readonly characterLimit: number | null;
+  /** In-app `persistence`: how long a message stays in the inbox, ms; null: until removed. */
+  readonly persistenceMs: number | null;
 }
 
 /** When a schedule trigger fires for a customer. */

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildApi } from '../../api/index.js';
 import { loadConfig } from '../../config/index.js';
-import { InvalidInputError, jsonLogger, systemClock } from '../../core/index.js';
+import { InvalidInputError, jsonLogger, systemClock, type Logger } from '../../core/index.js';
 import { JourneyEventWebhooks } from '../../delivery/index.js';
 import { Engine } from '../../engine/index.js';
 import { createMetrics } from '../../observability/index.js';
@@ -53,6 +53,7 @@ export function registerServeCommand(program: Command, context: CommandContext):
         // this process's environment, here and nowhere else.
         delivery: 'configured',
         secrets: process.env,
+        tracking: trackingSettings(server.public_url, process.env['WAYMARK_TRACKING_SECRET'], log),
         sinks: [metrics.sink],
         // Configured webhooks get the journey events, each by a cursor of its own.
         publishers: [
@@ -98,6 +99,22 @@ export function registerServeCommand(program: Command, context: CommandContext):
         });
       });
     });
+}
+
+/** Tracking needs both the public address and a stable secret; one without the other is a warning. */
+function trackingSettings(
+  publicUrl: string | undefined,
+  secret: string | undefined,
+  log: Logger,
+): { baseUrl: string; secret: string } | undefined {
+  if (publicUrl === undefined) return undefined;
+  if (secret === undefined || secret.length < 16) {
+    log.warn(
+      'server.public_url is set but WAYMARK_TRACKING_SECRET is missing or shorter than 16 characters: e-mail is sent without tracking links',
+    );
+    return undefined;
+  }
+  return { baseUrl: publicUrl, secret };
 }
 
 function parsePort(text: string): number {
