@@ -175,6 +175,13 @@ export interface MessageFilter extends Page {
   status?: MessageStatus | undefined;
 }
 
+/** A global throughput cap as a token bucket (e.g. `email:per_minute`, 1000 per 60 000 ms). */
+export interface TokenBucket {
+  name: string;
+  capacity: number;
+  windowMs: number;
+}
+
 /** Filter for dead letters. */
 export interface DeadLetterFilter extends Page {
   status?: DeadLetterStatus | undefined;
@@ -225,7 +232,14 @@ export interface DeliveryOutcomes {
    * Outbox entries to try again at `at` (`attempts` + 1); `payload` replaces the entry's payload
    * when set (after a partial failure only the failed recipients are retried).
    */
-  retries: readonly { seq: number; at: Instant; error: string; payload: JsonObject | null }[];
+  retries: readonly {
+    seq: number;
+    at: Instant;
+    error: string;
+    payload: JsonObject | null;
+    /** False when nothing reached a provider (an open circuit, a throughput cap). */
+    attempted: boolean;
+  }[];
   deadLetters: readonly DeadLetterRecord[];
   alerts: readonly AlertRecord[];
   /** Appended to the customers' event logs (idempotency keys make a replayed pass a no-op). */
@@ -363,6 +377,14 @@ export interface Store {
     id: string,
     change: { status: 'done' | 'cancelled'; at: Instant; by: string | null },
   ): Promise<TaskRecord | null>;
+
+  // ---- throughput ----------------------------------------------------------------------------
+  /**
+   * Takes up to `want` tokens from every bucket at once, atomically across processes: each bucket
+   * refills continuously at `capacity / windowMs` up to `capacity` (a new bucket starts full), and
+   * the grant is what the emptiest bucket allows. Resolves to how many were taken.
+   */
+  takeTokens(buckets: readonly TokenBucket[], want: number, now: Instant): Promise<number>;
 
   // ---- dead letters ------------------------------------------------------------------------
   /** Dead letters, oldest first, optionally of one status or customer. */

@@ -16,6 +16,7 @@
  * lease runs out, with the same idempotency key, which is why every provider passes it on.
  */
 import type {
+  TokenBucket,
   AlertRecord,
   Clock,
   DeadLetterRecord,
@@ -63,6 +64,11 @@ export interface MessageDispatcherOptions {
   retryPolicy(channel: string, priority: MessageRecord['priority']): RetryPolicy;
   /** The channel a channel falls back to, if any. */
   fallbackOf(channel: string): string | null;
+  /**
+   * A channel's global throughput caps (`rate_limits.global`, the channel's `rate_limit`) as token
+   * buckets in the store, so they hold across every process. Default: none.
+   */
+  throughput?: ((channel: string) => readonly TokenBucket[]) | undefined;
   /** Adds what a channel's messages carry besides their content (tracking links in e-mail). */
   decorate?: ((message: OutgoingMessage) => OutgoingMessage) | undefined;
   /** Entries claimed per pass (default 200). */
@@ -73,9 +79,12 @@ export interface MessageDispatcherOptions {
 
 /** Sends `message` outbox entries; see the module comment. */
 export class MessageDispatcher {
-  readonly #o: Required<Omit<MessageDispatcherOptions, 'defaultRoute' | 'decorate'>> & {
+  readonly #o: Required<
+    Omit<MessageDispatcherOptions, 'defaultRoute' | 'decorate' | 'throughput'>
+  > & {
     defaultRoute: ChannelRoute | undefined;
     decorate: (message: OutgoingMessage) => OutgoingMessage;
+    throughput: (channel: string) => readonly TokenBucket[];
   };
 
   constructor(options: MessageDispatcherOptions) {
@@ -85,6 +94,7 @@ export class MessageDispatcher {
       ...options,
       defaultRoute: options.defaultRoute,
       decorate: options.decorate ?? ((message) => message),
+      throughput: options.throughput ?? (() => []),
     };
   }
 
@@ -101,16 +111,63 @@ export class MessageDispatcher {
       ...(lanes === undefined ? { kinds: ['message'] as const } : { lanes }),
     });
     if (entries.length === 0) return 0;
-    const results = await Promise.all(entries.map((entry) => this.#attempt(entry)));
+    const { allowed, throttled } = await this.#throttle(entries, now);
+    const results = await Promise.all(allowed.map((entry) => this.#attempt(entry)));
     // Outcomes are judged at the time the answers came back, not when the pass started.
     const decidedAt = this.#o.clock.now();
     const outcomes = new Outcomes(decidedAt, this.#o);
-    entries.forEach((entry, i) => {
+    allowed.forEach((entry, i) => {
       const result = results[i];
       if (result !== undefined) outcomes.apply(entry, result);
     });
-    await this.#o.store.recordDeliveryOutcomes(outcomes.finish());
+    const finished = outcomes.finish();
+    await this.#o.store.recordDeliveryOutcomes({
+      ...finished,
+      retries: [...finished.retries, ...throttled],
+    });
     return entries.length;
+  }
+
+  /**
+   * Takes a token per message from its channel's buckets. Messages beyond the grant wait, spread
+   * over when the slowest bucket refills (one token's time apart), so the next passes find a steady
+   * trickle instead of all of them at once; waiting is not an attempt.
+   */
+  async #throttle(
+    entries: readonly OutboxEntry[],
+    now: Instant,
+  ): Promise<{ allowed: OutboxEntry[]; throttled: DeliveryOutcomes['retries'][number][] }> {
+    const byChannel = new Map<string, OutboxEntry[]>();
+    for (const entry of entries) {
+      const channel = (entry.payload as unknown as MessagePayload).message.channel;
+      const group = byChannel.get(channel) ?? [];
+      group.push(entry);
+      byChannel.set(channel, group);
+    }
+    const allowed: OutboxEntry[] = [];
+    const throttled: DeliveryOutcomes['retries'][number][] = [];
+    for (const [channel, group] of byChannel) {
+      const buckets = this.#o.throughput(channel);
+      if (buckets.length === 0) {
+        allowed.push(...group);
+        continue;
+      }
+      const granted = await this.#o.store.takeTokens(buckets, group.length, now);
+      allowed.push(...group.slice(0, granted));
+      const refillPerMs = Math.min(...buckets.map((b) => b.capacity / b.windowMs));
+      const names = buckets.map((b) => b.name).join(', ');
+      group.slice(granted).forEach((entry, i) => {
+        throttled.push({
+          seq: entry.seq ?? 0,
+          // A cap of 0 never refills: look again in an hour (the config may have changed).
+          at: refillPerMs > 0 ? now + Math.ceil((i + 1) / refillPerMs) : now + 3_600_000,
+          error: `throttled by ${names}`,
+          payload: null,
+          attempted: false,
+        });
+      });
+    }
+    return { allowed, throttled };
   }
 
   async #attempt(entry: OutboxEntry): Promise<Attempt> {
@@ -251,6 +308,7 @@ class Outcomes {
             at: decision.at,
             error,
             payload: rest as unknown as JsonObject,
+            attempted: true,
           });
           this.#event('message.retry_scheduled', message, {
             attempt: attempts,
@@ -272,7 +330,13 @@ class Outcomes {
       case 'unavailable': {
         // Nothing was tried: every circuit is open. Wait for the first probe, without using up an
         // attempt the provider never saw.
-        this.#out.retries.push({ seq, at: result.until, error: result.error, payload: null });
+        this.#out.retries.push({
+          seq,
+          at: result.until,
+          error: result.error,
+          payload: null,
+          attempted: false,
+        });
         this.#update(message, 'queued', entry.attempts, result.error, null, null);
         return;
       }
@@ -293,7 +357,7 @@ class Outcomes {
         );
         const error = result.code === undefined ? result.error : `${result.code}: ${result.error}`;
         if (decision.kind === 'retry') {
-          this.#out.retries.push({ seq, at: decision.at, error, payload: null });
+          this.#out.retries.push({ seq, at: decision.at, error, payload: null, attempted: true });
           this.#update(message, 'queued', attempts, error, result.provider, null);
           this.#event('message.retry_scheduled', message, {
             attempt: attempts,

@@ -19,6 +19,7 @@ import {
   type Logger,
   type NewEvent,
   type Store,
+  type TokenBucket,
 } from '../core/index.js';
 import {
   BUILT_IN_PROVIDERS,
@@ -173,6 +174,7 @@ export class Engine {
       storeDeliveredChannels.add('in_app');
     }
     const config = options.config.config;
+    const buckets = throughputBuckets(config);
     const tracking =
       options.tracking === undefined
         ? null
@@ -203,6 +205,7 @@ export class Engine {
       retryPolicy: (channel, priority) =>
         resolveRetryPolicy(config.channels[channel]?.retry_policy, priority, config.retry_policies),
       fallbackOf: (channel) => config.channels[channel]?.fallback ?? null,
+      throughput: (channel) => buckets.get(channel) ?? [],
     });
     this.#lanes = new DeliveryLanes({
       dispatcher: this.messages,
@@ -821,6 +824,28 @@ function buildRoutes(options: EngineOptions, log: Logger): Map<string, ChannelRo
     routes.set(name, buildChannelRoute(name, channel, deps));
   }
   return routes;
+}
+
+/** Each channel's global throughput caps as token buckets (`rate_limits.global`, `rate_limit`). */
+function throughputBuckets(config: WaymarkConfig): Map<string, TokenBucket[]> {
+  const windows = { per_second: 1_000, per_minute: 60_000, per_hour: 3_600_000, per_day: 86_400_000 };
+  const byChannel = new Map<string, TokenBucket[]>();
+  const add = (channel: string, bucket: TokenBucket) => {
+    byChannel.set(channel, [...(byChannel.get(channel) ?? []), bucket]);
+  };
+  for (const [channel, limits] of Object.entries(config.rate_limits.global)) {
+    for (const [window, windowMs] of Object.entries(windows)) {
+      const capacity = limits[window as keyof typeof windows];
+      if (capacity !== undefined) add(channel, { name: `${channel}:${window}`, capacity, windowMs });
+    }
+  }
+  for (const [channel, settings] of Object.entries(config.channels)) {
+    const rate = settings.rate_limit;
+    if (rate !== undefined) {
+      add(channel, { name: `${channel}:rate_limit`, capacity: rate.count, windowMs: rate.perMs });
+    }
+  }
+  return byChannel;
 }
 
 /** Channels journeys and actions send on, so each gets a delivery lane even when not configured. */

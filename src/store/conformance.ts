@@ -1202,6 +1202,7 @@ export function describeStoreConformance<S extends Store>(
               at: T0 + MINUTE,
               error: 'b: 503',
               payload: { to: ['b'] },
+              attempted: true,
             },
           ],
         });
@@ -1213,10 +1214,50 @@ export function describeStoreConformance<S extends Store>(
         // Without a payload the entry keeps its own.
         await store.recordDeliveryOutcomes({
           ...emptyDeliveryOutcomes(),
-          retries: [{ seq: must(must(again).seq), at: T0 + 2 * MINUTE, error: 'x', payload: null }],
+          retries: [
+            {
+              seq: must(must(again).seq),
+              at: T0 + 2 * MINUTE,
+              error: 'x',
+              payload: null,
+              attempted: true,
+            },
+          ],
         });
         const [third] = await store.claimOutbox({ now: T0 + 2 * MINUTE, limit: 1 });
         expect(third).toMatchObject({ attempts: 2, payload: { to: ['b'] } });
+        // Held back without reaching a provider (an open circuit, a throughput cap): no attempt.
+        await store.recordDeliveryOutcomes({
+          ...emptyDeliveryOutcomes(),
+          retries: [
+            {
+              seq: must(must(third).seq),
+              at: T0 + 3 * MINUTE,
+              error: 'throttled',
+              payload: null,
+              attempted: false,
+            },
+          ],
+        });
+        const [fourth] = await store.claimOutbox({ now: T0 + 3 * MINUTE, limit: 1 });
+        expect(fourth).toMatchObject({ attempts: 2 });
+      });
+
+      it('takes tokens from every bucket at once, refilling continuously up to capacity', async () => {
+        const minute = { name: 'email:per_minute', capacity: 60, windowMs: MINUTE };
+        const hour = { name: 'email:per_hour', capacity: 100, windowMs: HOUR };
+        // New buckets start full; the grant is what the emptiest allows.
+        expect(await store.takeTokens([minute, hour], 50, T0)).toBe(50);
+        expect(await store.takeTokens([minute, hour], 50, T0)).toBe(10);
+        expect(await store.takeTokens([minute, hour], 5, T0)).toBe(0);
+        // 30 s later the minute bucket has 30 again; the hour bucket has 40 + a little.
+        expect(await store.takeTokens([minute, hour], 100, T0 + 30_000)).toBe(30);
+        // A full minute later, the hour bucket is what holds it back.
+        expect(await store.takeTokens([minute, hour], 100, T0 + 90_000)).toBe(12);
+        // Capacity bounds the refill.
+        expect(await store.takeTokens([minute], 1000, T0 + 10 * HOUR)).toBe(60);
+        // A clock that goes backwards refills nothing.
+        expect(await store.takeTokens([minute], 1, T0)).toBe(0);
       });
 
       it('appends command events with the outcomes, once per idempotency key', async () => {

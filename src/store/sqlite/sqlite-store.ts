@@ -36,6 +36,7 @@ import type {
   DeliveryOutcomes,
   EnrollmentFilter,
   InboxFilter,
+  TokenBucket,
   EnrollmentRecord,
   IdSource,
   Instant,
@@ -520,7 +521,13 @@ export class SqliteStore implements Store {
           for (const event of outcomes.journeyEvents) insertJourneyEvent(q, event);
           for (const seq of outcomes.completed) q.completeOutbox.run(seq);
           for (const r of outcomes.retries) {
-            q.retryOutbox.run(r.error, r.at, r.payload === null ? null : toJson(r.payload), r.seq);
+            q.retryOutbox.run(
+              r.attempted ? 1 : 0,
+              r.error,
+              r.at,
+              r.payload === null ? null : toJson(r.payload),
+              r.seq,
+            );
           }
           for (const d of outcomes.deadLetters) {
             q.insertDeadLetter.run(
@@ -595,6 +602,34 @@ export class SqliteStore implements Store {
       );
       return toPage(rows.map(messageFromRow), filter.limit, (m) => [m.createdAt, m.id]);
     });
+  }
+
+  takeTokens(buckets: readonly TokenBucket[], want: number, now: Instant): Promise<number> {
+    return this.#run((q) =>
+      this.#db
+        .transaction(() => {
+          const levels = buckets.map((bucket) => {
+            const row = q.rateBucket.get(bucket.name);
+            const refill = bucket.capacity / bucket.windowMs;
+            // A clock that went backwards refills nothing rather than draining the bucket.
+            const elapsed = row === undefined ? 0 : Math.max(0, now - row.updated_at);
+            const tokens =
+              row === undefined
+                ? bucket.capacity
+                : Math.min(bucket.capacity, row.tokens + elapsed * refill);
+            return { bucket, tokens };
+          });
+          const granted = Math.max(
+            0,
+            Math.min(want, ...levels.map((level) => Math.floor(level.tokens))),
+          );
+          for (const level of levels) {
+            q.saveRateBucket.run(level.bucket.name, level.tokens - granted, now);
+          }
+          return granted;
+        })
+        .immediate(),
+    );
   }
 
   getTask(id: string): Promise<TaskRecord | null> {

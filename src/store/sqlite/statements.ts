@@ -333,8 +333,8 @@ export function prepareStatements(db: SqliteDatabase) {
         WHERE status = 'pending' AND lane = ? AND available_at <= ?
         ORDER BY available_at, seq LIMIT ?`,
     ),
-    retryOutbox: db.prepare<[string, number, Nullable<string>, number], never>(
-      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, available_at = ?,
+    retryOutbox: db.prepare<[number, string, number, Nullable<string>, number], never>(
+      `UPDATE outbox SET attempts = attempts + ?, last_error = ?, available_at = ?,
          payload = COALESCE(?, payload)
        WHERE seq = ?`,
     ),
@@ -396,6 +396,13 @@ export function prepareStatements(db: SqliteDatabase) {
        WHERE id = ?`,
     ),
     task: db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?'),
+    rateBucket: db.prepare<[string], { tokens: number; updated_at: number }>(
+      'SELECT tokens, updated_at FROM rate_buckets WHERE bucket = ?',
+    ),
+    saveRateBucket: db.prepare<[string, number, number], never>(
+      `INSERT INTO rate_buckets (bucket, tokens, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (bucket) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
+    ),
     closeTask: db.prepare<[string, number, Nullable<string>, string], never>(
       `UPDATE tasks SET status = ?, completed_at = ?, completed_by = ?
         WHERE id = ? AND status = 'open'`,
