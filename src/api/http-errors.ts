@@ -45,7 +45,12 @@ const BAD_REQUEST_CODES = new Set([
 ]);
 
 /** Codes answered 409: the request is fine but conflicts with the current state. */
-const CONFLICT_CODES = new Set(['DEAD_LETTER_STATE', 'STORE_CONFLICT', 'ENROLLMENT_REJECTED']);
+const CONFLICT_CODES = new Set([
+  'DEAD_LETTER_STATE',
+  'STORE_CONFLICT',
+  'ENROLLMENT_REJECTED',
+  'TASK_NOT_OPEN',
+]);
 
 /** Codes answered 503: trying again later can work. */
 const UNAVAILABLE_CODES = new Set([

@@ -19,6 +19,8 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'journeys', description: "Journey control: the guide's JourneyAPI." },
   { name: 'records', description: 'Messages, enrollments, tasks and alerts.' },
   { name: 'delivery', description: 'The dead-letter queue: messages no channel could deliver.' },
+  { name: 'inbox', description: "A customer's in-app inbox: list it, mark messages read." },
+  { name: 'tasks', description: 'The CSM task manager: look up, complete and cancel tasks.' },
   { name: 'system', description: 'Health, metrics and this document.' },
 ];
 

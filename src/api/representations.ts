@@ -163,6 +163,9 @@ export const messageSchema = named(
     attempts: z.number().int(),
     provider: z.string().nullable(),
     provider_message_id: z.string().nullable(),
+    read_at: instant.nullable(),
+    engaged_at: instant.nullable(),
+    expires_at: instant.nullable(),
   }),
 );
 
@@ -186,6 +189,9 @@ export function messageJson(m: MessageRecord): z.output<typeof messageSchema> {
     attempts: m.attempts ?? 0,
     provider: m.provider ?? null,
     provider_message_id: m.providerMessageId ?? null,
+    read_at: isoOrNull(m.readAt ?? null),
+    engaged_at: isoOrNull(m.engagedAt ?? null),
+    expires_at: isoOrNull(m.expiresAt ?? null),
   };
 }
 
@@ -273,6 +279,8 @@ export const taskSchema = named(
     status: z.enum(['open', 'done', 'cancelled']),
     created_at: instant,
     data: jsonObject,
+    completed_at: instant.nullable(),
+    completed_by: z.string().nullable(),
   }),
 );
 
@@ -288,6 +296,8 @@ export function taskJson(t: TaskRecord): z.output<typeof taskSchema> {
     status: t.status,
     created_at: iso(t.createdAt),
     data: t.data,
+    completed_at: isoOrNull(t.completedAt ?? null),
+    completed_by: t.completedBy ?? null,
   };
 }
 
@@ -524,3 +534,42 @@ export const deadLetterSchema = named(
 
 /** `GET /v1/dead-letters` */
 export const deadLetterPageSchema = pageOf('DeadLetterPage', 'dead letters', deadLetterSchema);
+
+/** One message of a customer's in-app inbox, as an inbox UI shows it. */
+export const inboxItemSchema = named(
+  'InboxItem',
+  "A message in a customer's in-app inbox. priority_level is one of the channel's priority_levels: the message's own content.priority_level when the channel lists it, else mapped from priority (critical and high: the first level; normal: 'normal' when listed, else the middle one; low: the last).",
+  z.object({
+    id: z.string(),
+    channel: z.string(),
+    journey_id: z.string().nullable(),
+    priority: messageSchema.shape.priority,
+    priority_level: z.string(),
+    title: z.string().nullable(),
+    body: z.string().nullable(),
+    url: z.string().nullable(),
+    data: jsonObject,
+    created_at: instant,
+    read_at: instant.nullable(),
+    expires_at: instant.nullable(),
+  }),
+);
+
+/** `GET /v1/customers/{customer_id}/inbox` */
+export const inboxPageSchema = named(
+  'InboxPage',
+  "A page of a customer's in-app inbox, newest first; pass next_cursor as ?cursor= for the next page (null: last page). unread_count is counted on the first page only (null with a cursor) and stops at 1,000 (unread_count_capped: there are more).",
+  z.object({
+    items: z.array(inboxItemSchema),
+    next_cursor: z.string().nullable(),
+    unread_count: z.number().int().nullable(),
+    unread_count_capped: z.boolean(),
+  }),
+);
+
+/** `POST /v1/customers/{customer_id}/inbox/{message_id}/read` */
+export const inboxReadSchema = named(
+  'InboxRead',
+  "The read is recorded in the customer's log (accepted) or was already (duplicate); read_at and message.engaged follow once the engine applies it.",
+  z.object({ message_id: z.string(), status: z.enum(['accepted', 'duplicate']) }),
+);

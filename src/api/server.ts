@@ -16,7 +16,9 @@ import { journeyRoutes } from './routes/journeys.js';
 import { recordRoutes } from './routes/records.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { feedbackRoutes } from './routes/feedback.js';
+import { inboxRoutes } from './routes/inbox.js';
 import { systemRoutes } from './routes/system.js';
+import { taskRoutes } from './routes/tasks.js';
 
 /** Options of `buildApi`; every field has a default. */
 export interface ApiOptions {
@@ -153,6 +155,8 @@ export function buildApi(engine: Engine, options: ApiOptions = {}): FastifyInsta
     ...recordRoutes(ctx),
     ...deadLetterRoutes(ctx),
     ...feedbackRoutes(ctx),
+    ...inboxRoutes(ctx),
+    ...taskRoutes(ctx),
     ...journeyRoutes(ctx, options.openScratchStore ?? (() => openStore({ file: ':memory:' }))),
     ...systemRoutes(ctx, () => document),
   ];

@@ -23,6 +23,9 @@ const enrollmentStatus = enrollmentSchema.shape.status;
 const taskStatus = taskSchema.shape.status;
 const alertStatus = alertSchema.shape.status;
 
+/** Newest tasks `GET /v1/tasks` reads when it filters by assignee or overdue in memory. */
+const TASK_FILTER_WINDOW = 1000;
+
 /** `GET /v1/messages`, `/v1/enrollments`, `/v1/tasks`, `/v1/alerts`. */
 export function recordRoutes(ctx: ApiContext): Route[] {
   const store = ctx.engine.store;
@@ -92,22 +95,38 @@ export function recordRoutes(ctx: ApiContext): Route[] {
       url: '/v1/tasks',
       operationId: 'listTasks',
       summary: 'List tasks, newest first',
-      description: 'The latest `limit` tasks; next_cursor is always null.',
+      description: `The latest \`limit\` tasks; next_cursor is always null. assignee and overdue=true (open tasks past their due_at) are applied to the latest ${TASK_FILTER_WINDOW.toLocaleString('en')} tasks that match the other filters, so an older match can be missing.`,
       tag: 'records',
       query: z.strictObject({
         customer_id: identifierSchema.optional(),
         status: taskStatus.optional(),
+        assignee: identifierSchema.optional(),
+        overdue: z.enum(['true', 'false']).optional(),
         limit: limitSchema,
       }),
       responses: { 200: { description: 'Tasks.', schema: taskListSchema } },
       errors: { 400: 'INVALID_INPUT' },
       async handle({ query }) {
+        const overdue = query.overdue === 'true';
+        // An overdue task is an open one; asking for overdue done tasks finds none.
+        const status = overdue ? 'open' : query.status;
+        if (overdue && query.status !== undefined && query.status !== 'open') {
+          return { status: 200, body: { items: [], next_cursor: null } };
+        }
+        // The store filters by customer and status only; the other filters run here, over a
+        // bounded window of the newest tasks (see the description).
+        const filtered = query.assignee !== undefined || overdue;
         const tasks = await store.listTasks({
           ...(query.customer_id === undefined ? {} : { customerId: query.customer_id }),
-          ...(query.status === undefined ? {} : { status: query.status }),
-          limit: query.limit,
+          ...(status === undefined ? {} : { status }),
+          limit: filtered ? TASK_FILTER_WINDOW : query.limit,
         });
-        return { status: 200, body: { items: tasks.map(taskJson), next_cursor: null } };
+        const now = ctx.engine.clock.now();
+        const items = tasks
+          .filter((t) => query.assignee === undefined || t.assignee === query.assignee)
+          .filter((t) => !overdue || (t.dueAt !== null && t.dueAt < now))
+          .slice(0, query.limit);
+        return { status: 200, body: { items: items.map(taskJson), next_cursor: null } };
       },
     }),
     defineRoute({
