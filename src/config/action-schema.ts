@@ -65,10 +65,13 @@ function exactlyOneOf(
 export { exactlyOneOf };
 
 const sendParams = strictObject({
-  channel: identifierSchema.meta({ description: 'A channels name.' }),
+  channel: identifierSchema.meta({
+    description: "A channels name, or auto for the spec's selectChannel.",
+  }),
   template: keySchema.optional().meta({ description: 'A templates name.' }),
   content: messageContentSchema.optional(),
   priority: z.enum(MESSAGE_PRIORITIES).default('normal'),
+  urgency: z.enum(['high', 'normal', 'low']).optional(),
 }).superRefine((p, ctx) => {
   exactlyOneOf(p, ['template', 'content'], 'send_message', ctx);
 });

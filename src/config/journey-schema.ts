@@ -71,6 +71,9 @@ const sendStep = strictObject({
   template: keySchema.optional().meta({ description: 'A templates name.' }),
   content: messageContentSchema.optional(),
   priority: z.enum(MESSAGE_PRIORITIES).default('normal'),
+  urgency: z.enum(['high', 'normal', 'low']).optional().meta({
+    description: "With channel: auto, high urgency sends by SMS first (the spec's selectChannel).",
+  }),
 }).superRefine((step, ctx) => {
   exactlyOneOf(step, ['template', 'content'], 'a send step', ctx);
 });

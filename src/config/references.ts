@@ -221,7 +221,9 @@ class ReferenceCheck {
         }
         switch (step.type) {
           case 'send':
-            this.resolve('channels', step.channel, [...path, 'channel']);
+            // `auto` is not a channel: it asks for channel selection.
+            if (step.channel !== 'auto')
+              this.resolve('channels', step.channel, [...path, 'channel']);
             if (step.template !== undefined)
               this.resolve('templates', step.template, [...path, 'template']);
             break;
@@ -385,7 +387,8 @@ class ReferenceCheck {
       case 'send_message':
       case 'schedule_message': {
         const p = action.params;
-        if (p.channel !== undefined) this.resolve('channels', p.channel, [...params, 'channel']);
+        if (p.channel !== undefined && p.channel !== 'auto')
+          this.resolve('channels', p.channel, [...params, 'channel']);
         if (p.template !== undefined)
           this.resolve('templates', p.template, [...params, 'template']);
         if (action.type === 'schedule_message' && action.params.prediction !== undefined) {

@@ -58,6 +58,8 @@ export interface ClaimOptions {
 export interface ContactRecord {
   channel: string;
   at: Instant;
+  /** Whether the customer engaged with it (opened, clicked, read): channel selection learns from it. */
+  engaged: boolean;
 }
 
 /** Everything one customer brings into a batch. */

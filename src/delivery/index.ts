@@ -87,3 +87,11 @@ export {
   type FeedbackResult,
 } from './feedback.js';
 export { TrackingLinks, type TrackingPurpose } from './tracking.js';
+export {
+  AUTO_CHANNEL,
+  selectChannel,
+  type ChannelCandidate,
+  type ChannelDecision,
+  type EngagementSample,
+  type Urgency,
+} from './channel-selection.js';

@@ -46,6 +46,8 @@ export interface MessagePayload {
   to?: string[];
   /** Channels this message already went through (fallback chain), oldest first. */
   tried?: string[];
+  /** The ranked channels of a selection (`channel: auto`); replaces configured fallbacks. */
+  route?: string[];
   template?: string | null;
   variant?: string | null;
 }
@@ -401,7 +403,11 @@ class Outcomes {
     const seq = entry.seq ?? 0;
     this.#out.completed.push(seq);
     const tried = [...(payload.tried ?? []), message.channel];
-    const fallback = this.#o.fallbackOf(message.channel);
+    // A selected channel's route (channel: auto) replaces the configured fallback chain.
+    const fallback =
+      payload.route === undefined
+        ? this.#o.fallbackOf(message.channel)
+        : (payload.route.find((channel) => !tried.includes(channel)) ?? null);
     const details = {
       category,
       error,
@@ -427,6 +433,7 @@ class Outcomes {
           error,
           template: payload.template ?? null,
           variant: payload.variant ?? null,
+          ...(payload.route === undefined ? {} : { route: payload.route }),
         },
       });
       if (decision.alert) this.#noteAlert(message.channel, error, true);

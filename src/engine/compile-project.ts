@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import { compileConditions, type ConditionGroup } from '../conditions/index.js';
 import type { JourneyDefinition as ConfigJourney, WaymarkConfig } from '../config/index.js';
 import { WaymarkError } from '../core/index.js';
-import { DEFAULT_RECIPIENT_FIELDS, compileContactPolicy } from '../delivery/index.js';
+import { AUTO_CHANNEL, DEFAULT_RECIPIENT_FIELDS, compileContactPolicy } from '../delivery/index.js';
 import {
   compileJourney,
   type CompiledJourney,
@@ -160,6 +160,7 @@ export function compileProject(
     (readsJourney(definition) ? journeyRules : customerRules).push(definition);
   }
 
+  const contactPolicy = compileContactPolicy(config.rate_limits, config.fatigue);
   return {
     seed,
     journeys: runtimeJourneys,
@@ -173,8 +174,21 @@ export function compileProject(
     defaultZone: config.defaults.timezone,
     quietHours: quietHoursByChannel(config),
     channels: runtimeChannels(config),
-    contactPolicy: compileContactPolicy(config.rate_limits, config.fatigue),
+    contactPolicy,
+    needsContacts: contactPolicy !== null || usesChannelSelection(config),
   };
+}
+
+/** Whether any journey step or action sends on `channel: auto`. */
+function usesChannelSelection(config: WaymarkConfig): boolean {
+  const places = [
+    config.journeys,
+    config.rules,
+    config.triggers,
+    config.actions,
+    config.predictions,
+  ];
+  return JSON.stringify(places).includes(`"channel":"${AUTO_CHANNEL}"`);
 }
 
 function runtimeChannels(config: WaymarkConfig): Map<string, RuntimeChannel> {
@@ -188,6 +202,7 @@ function runtimeChannels(config: WaymarkConfig): Map<string, RuntimeChannel> {
       optOutCheck: channel.opt_out_check ?? true,
       characterLimit: channel.character_limit ?? null,
       persistenceMs: channel.persistence?.ms ?? null,
+      enabled: channel.enabled,
     });
   }
   return channels;

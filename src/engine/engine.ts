@@ -233,7 +233,7 @@ export class Engine {
       log: this.log,
       options: {
         // Caps count a customer's messages over calendar windows of up to a month.
-        contactWindowMs: project.contactPolicy === null ? null : CONTACT_WINDOW_MS,
+        contactWindowMs: project.needsContacts ? CONTACT_WINDOW_MS : null,
         ...options.worker,
       },
       beforePass: async (now) => {
@@ -828,7 +828,12 @@ function buildRoutes(options: EngineOptions, log: Logger): Map<string, ChannelRo
 
 /** Each channel's global throughput caps as token buckets (`rate_limits.global`, `rate_limit`). */
 function throughputBuckets(config: WaymarkConfig): Map<string, TokenBucket[]> {
-  const windows = { per_second: 1_000, per_minute: 60_000, per_hour: 3_600_000, per_day: 86_400_000 };
+  const windows = {
+    per_second: 1_000,
+    per_minute: 60_000,
+    per_hour: 3_600_000,
+    per_day: 86_400_000,
+  };
   const byChannel = new Map<string, TokenBucket[]>();
   const add = (channel: string, bucket: TokenBucket) => {
     byChannel.set(channel, [...(byChannel.get(channel) ?? []), bucket]);
@@ -836,7 +841,8 @@ function throughputBuckets(config: WaymarkConfig): Map<string, TokenBucket[]> {
   for (const [channel, limits] of Object.entries(config.rate_limits.global)) {
     for (const [window, windowMs] of Object.entries(windows)) {
       const capacity = limits[window as keyof typeof windows];
-      if (capacity !== undefined) add(channel, { name: `${channel}:${window}`, capacity, windowMs });
+      if (capacity !== undefined)
+        add(channel, { name: `${channel}:${window}`, capacity, windowMs });
     }
   }
   for (const [channel, settings] of Object.entries(config.channels)) {

@@ -22,6 +22,7 @@ import {
   isValidTimeZone,
   type AlertRecord,
   type CustomerRecord,
+  type ContactRecord,
   type CustomerWork,
   type EnrollmentRecord,
   type IdSource,
@@ -55,8 +56,9 @@ import {
   FALLBACK_COMMAND,
   FEEDBACK_COMMAND,
   type Feedback,
+  AUTO_CHANNEL,
   decideContact,
-  type Contact,
+  selectChannel,
   fitToLimit,
   hasOptedOut,
   needsAddress,
@@ -164,7 +166,7 @@ class CustomerRun {
   /** Cron schedule triggers whose timer fired in this batch (to be rescheduled). */
   #firedPlans = new Set<string>();
   /** The customer's contact ledger: loaded, plus every message this batch sends. */
-  readonly #contacts: Contact[];
+  readonly #contacts: ContactRecord[];
   /**
    * Messages the current input wants to send, gated together at its end in priority order, so
    * that when a cap bites the most important message gets the budget that is left.
@@ -198,7 +200,7 @@ class CustomerRun {
     this.#enrollments = new Map(work.enrollments.map((e) => [e.id, e]));
     this.#triggerStates = { ...work.triggerStates };
     this.#plans = new Map(work.schedulePlans.map((p) => [p.triggerName, p]));
-    this.#contacts = work.contacts.map((c) => ({ channel: c.channel, at: c.at }));
+    this.#contacts = work.contacts.map((c) => ({ ...c }));
   }
 
   run(): void {
@@ -331,11 +333,15 @@ class CustomerRun {
         const to = stringField(event.payload, 'to_channel');
         if (failed === undefined || to === null) return;
         const tried = stringList(event.payload['tried']);
-        const { template, variant } = event.payload;
+        const { template, variant, route } = event.payload;
         this.#sendOn(
           to,
           failed,
-          { template: template ?? null, variant: variant ?? null },
+          {
+            template: template ?? null,
+            variant: variant ?? null,
+            ...(route === undefined ? {} : { route }),
+          },
           tried,
           stringField(event.payload, 'reason') ?? 'delivery_failed',
         );
@@ -948,7 +954,7 @@ class CustomerRun {
           updatedAt: this.#now,
           error: null,
         };
-        this.#queueMessage(message, { message });
+        this.#queueMessage(message, { message, urgency: stringValue(params['urgency']) ?? null });
         return;
       }
       case 'update_customer': {
@@ -1087,6 +1093,7 @@ class CustomerRun {
             message: effect.message as unknown as JsonObject,
             template: effect.template,
             variant: effect.variant,
+            urgency: effect.urgency,
           });
           break;
         case 'schedule_timer':
@@ -1170,8 +1177,13 @@ class CustomerRun {
   }
 
   #gateMessage(message: MessageRecord, payload: JsonObject, tried: readonly string[]): void {
-    const channel = this.#project.channels.get(message.channel);
     const attributes = this.#customer?.attributes ?? {};
+    if (message.channel === AUTO_CHANNEL) {
+      const selected = this.#selectChannel(message, payload);
+      if (selected === null) return;
+      ({ message, payload } = selected);
+    }
+    const channel = this.#project.channels.get(message.channel);
     if (channel !== undefined) {
       if (channel.optOutCheck && hasOptedOut(attributes, channel.name, channel.type)) {
         this.#out.messages.push({
@@ -1245,7 +1257,7 @@ class CustomerRun {
         until: new Date(sendAt).toISOString(),
       });
     }
-    this.#contacts.push({ channel: message.channel, at: sendAt });
+    this.#contacts.push({ channel: message.channel, at: sendAt, engaged: false });
     const held = sendAt > this.#now;
     const persistence = channel?.persistenceMs ?? null;
     message = {
@@ -1280,9 +1292,61 @@ class CustomerRun {
    * its key derives from the original's, so a replayed batch creates it once.
    */
   #fallBack(message: MessageRecord, payload: JsonObject, tried: string[], reason: string): void {
-    const next = this.#project.channels.get(message.channel)?.fallback ?? null;
+    // A selected channel's route (channel: auto) replaces the configured fallback chain.
+    const route = stringList(payload['route']);
+    const next =
+      route.length > 0
+        ? (route.find((channel) => !tried.includes(channel)) ?? null)
+        : (this.#project.channels.get(message.channel)?.fallback ?? null);
     if (next === null || tried.includes(next)) return;
     this.#sendOn(next, message, payload, tried, reason);
+  }
+
+  /**
+   * The spec's selectChannel for a message on `channel: auto`, among the configured channels the
+   * customer can be reached on (enabled, an address, consent). The decision and its reasoning are
+   * a `message.channel_selected` journey event; the rest of the ranking becomes the message's
+   * fallback route. Null (with a failed message) when no channel can reach the customer.
+   */
+  #selectChannel(
+    message: MessageRecord,
+    payload: JsonObject,
+  ): { message: MessageRecord; payload: JsonObject } | null {
+    const attributes = this.#customer?.attributes ?? {};
+    const candidates = [...this.#project.channels.values()].filter(
+      (c) =>
+        c.enabled &&
+        !(c.optOutCheck && hasOptedOut(attributes, c.name, c.type)) &&
+        (!needsAddress(c.type) ||
+          (c.recipientField !== null && recipientsOf(attributes, c.recipientField).length > 0)),
+    );
+    const urgency = stringField(payload, 'urgency');
+    const decision = selectChannel({
+      preference: attributes['channel_preference'],
+      urgency: urgency === 'high' || urgency === 'normal' || urgency === 'low' ? urgency : null,
+      candidates,
+      history: this.#contacts.filter((c) => c.at <= this.#now),
+    });
+    if (decision === null) {
+      this.#out.messages.push({ ...message, status: 'failed', error: 'no_channel', sendAt: null });
+      this.#messageEvent('message.failed', message, { reason: 'no_channel' });
+      return null;
+    }
+    const chosen = { ...message, channel: decision.primary };
+    this.#messageEvent('message.channel_selected', chosen, {
+      primary: decision.primary,
+      fallback: [...decision.fallback],
+      reasoning: decision.reasoning,
+      confidence: decision.confidence,
+    });
+    return {
+      message: chosen,
+      payload: {
+        ...payload,
+        message: chosen,
+        route: [decision.primary, ...decision.fallback],
+      },
+    };
   }
 
   /** Queues a copy of `message` on channel `to` (a fallback), with a `message.fallback` event. */

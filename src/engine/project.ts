@@ -51,6 +51,11 @@ export interface RuntimeProject {
   readonly channels: ReadonlyMap<string, RuntimeChannel>;
   /** Customer contact caps and fatigue rules; null when the project has none. */
   readonly contactPolicy: ContactPolicy | null;
+  /**
+   * Whether the processor needs each customer's contact ledger: for contact caps, and for channel
+   * selection (`channel: auto`), which learns from past engagement.
+   */
+  readonly needsContacts: boolean;
 }
 
 /** What the processor needs to know of a channel when it queues a message on it. */
@@ -65,6 +70,8 @@ export interface RuntimeChannel {
   readonly optOutCheck: boolean;
   /** `character_limit`: longer bodies are shortened (see `fitToLimit`). */
   readonly characterLimit: number | null;
+  /** `enabled: false` channels are never chosen by channel selection. */
+  readonly enabled: boolean;
   /** In-app `persistence`: how long a message stays in the inbox, ms; null: until removed. */
   readonly persistenceMs: number | null;
 }

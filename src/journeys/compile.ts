@@ -49,6 +49,7 @@ export interface CompiledSendStep extends CompiledStepBase {
   readonly type: 'send';
   readonly channel: string;
   readonly priority: MessagePriority;
+  readonly urgency: 'high' | 'normal' | 'low' | null;
   /** Template name when the step names one. */
   readonly template: string | null;
   /**
@@ -344,6 +345,7 @@ export function compileJourney(
           type: 'send',
           channel: step.channel,
           priority: step.priority ?? 'normal',
+          urgency: step.urgency ?? null,
           template: step.template ?? null,
           contents: sendContents(step.template, step.content, path),
         };

@@ -56,6 +56,8 @@ export interface SendStepDefinition extends StepBase {
   readonly content?: Readonly<Record<string, unknown>> | undefined;
   /** Default `normal`. */
   readonly priority?: MessagePriority | undefined;
+  /** `high` asks channel selection (`channel: auto`) for the fastest channel. */
+  readonly urgency?: 'high' | 'normal' | 'low' | undefined;
 }
 
 /**

@@ -26,6 +26,8 @@ export interface SendMessageEffect {
   readonly template: string | null;
   /** The template variant chosen, when the template has variants. */
   readonly variant: string | null;
+  /** The step's urgency, for channel selection. */
+  readonly urgency: 'high' | 'normal' | 'low' | null;
   /** Placeholders that had no value (rendered as empty text). */
   readonly missing: readonly string[];
 }

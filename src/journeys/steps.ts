@@ -98,6 +98,7 @@ function send(run: Run, step: CompiledSendStep): StepOutcome {
     },
     template: step.template,
     variant: choice?.variant ?? null,
+    urgency: step.urgency,
     missing: rendered.missing,
   });
   run.completeStep(step, visit, {

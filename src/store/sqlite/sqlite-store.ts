@@ -372,7 +372,11 @@ export class SqliteStore implements Store {
     }
     if (options.contactsSince !== undefined) {
       for (const row of q.contactsIn.all(ids, options.contactsSince)) {
-        entryOf(row.customer_id)?.contacts.push({ channel: row.channel, at: row.at });
+        entryOf(row.customer_id)?.contacts.push({
+          channel: row.channel,
+          at: row.at,
+          engaged: row.engaged === 1,
+        });
       }
     }
     q.takeLeases.run(leaseId, options.workerId, now, expiresAt, ids);

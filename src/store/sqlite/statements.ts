@@ -102,8 +102,11 @@ export function prepareStatements(db: SqliteDatabase) {
       'SELECT customer_id, trigger_name, value FROM trigger_states WHERE customer_id IN (SELECT value FROM json_each(?))',
     ),
     /** Messages that reach the customer (not failed, suppressed or dead-lettered), by send time. */
-    contactsIn: db.prepare<[string, number], { customer_id: string; channel: string; at: number }>(
-      `SELECT customer_id, channel, send_at AS at FROM messages
+    contactsIn: db.prepare<
+      [string, number],
+      { customer_id: string; channel: string; at: number; engaged: number }
+    >(
+      `SELECT customer_id, channel, send_at AS at, engaged_at IS NOT NULL AS engaged FROM messages
         WHERE customer_id IN (SELECT value FROM json_each(?)) AND send_at >= ?
           AND status IN ('queued', 'deferred', 'sent', 'delivered', 'simulated')`,
     ),
