@@ -14,11 +14,17 @@ import { availableParallelism, cpus, loadavg, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sink, type Benchmark, type MeasureOptions, type ReportTable } from './harness.js';
+import { deliveryBenchmark } from './delivery.bench.js';
 import { ingestBenchmark } from './ingest.bench.js';
 import { rulesBenchmark } from './rules.bench.js';
 import { timersBenchmark } from './timers.bench.js';
 
-const BENCHMARKS: readonly Benchmark[] = [rulesBenchmark, ingestBenchmark, timersBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  rulesBenchmark,
+  ingestBenchmark,
+  timersBenchmark,
+  deliveryBenchmark,
+];
 
 function machine(): Record<string, unknown> {
   return {
