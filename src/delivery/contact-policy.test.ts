@@ -1,7 +1,10 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 
 import { loadConfigFromString } from '../config/index.js';
 import {
+  calendarWindow,
   compileContactPolicy,
   decideContact,
   effectiveCap,
@@ -320,5 +323,55 @@ describe('fatigue', () => {
   it('no policy at all when nothing is configured', () => {
     const { config } = loadConfigFromString('channels: {}\n', 'empty.yaml');
     expect(compileContactPolicy(config.rate_limits, config.fatigue)).toBeNull();
+  });
+});
+
+describe('calendarWindow', () => {
+  it('matches luxon startOf for days, weeks and months in every kind of zone, across DST', () => {
+    const zones = [
+      'UTC',
+      'America/New_York',
+      'Europe/Berlin',
+      'Asia/Tokyo',
+      'Australia/Lord_Howe',
+      'Pacific/Kiritimati',
+      'Pacific/Pago_Pago',
+      'Asia/Kathmandu',
+      'America/Sao_Paulo',
+      // DST changes at midnight: the local day starts after a gap.
+      'America/Havana',
+      'Asia/Beirut',
+      'America/Santiago',
+    ];
+    fc.assert(
+      fc.property(
+        fc.integer({
+          min: Date.parse('2020-01-01T00:00:00Z'),
+          max: Date.parse('2030-12-31T00:00:00Z'),
+        }),
+        fc.constantFrom(...zones),
+        fc.constantFrom('day' as const, 'week' as const, 'month' as const),
+        (at, zone, unit) => {
+          const local = DateTime.fromMillis(at, { zone }).startOf(unit);
+          // The end is the start of the next period (plus() alone keeps a gap day's 01:00).
+          expect(calendarWindow(at, zone, unit)).toEqual({
+            start: local.toMillis(),
+            end: local
+              .plus({ [`${unit}s`]: 1 })
+              .startOf(unit)
+              .toMillis(),
+          });
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    // Havana springs forward at midnight on 2026-03-08: that local day starts at 01:00 (05:00Z).
+    for (const at of [Date.parse('2026-03-08T12:00:00Z'), Date.parse('2026-11-01T12:00:00Z')]) {
+      const local = DateTime.fromMillis(at, { zone: 'America/Havana' }).startOf('day');
+      expect(calendarWindow(at, 'America/Havana', 'day')).toEqual({
+        start: local.toMillis(),
+        end: local.plus({ days: 1 }).startOf('day').toMillis(),
+      });
+    }
   });
 });

@@ -61,6 +61,26 @@ function ledger(messages: MessageRecord[], customerId: string) {
     .map((m) => [m.content['subject'], m.status, iso(m.sendAt)]);
 }
 
+describe('messages sent by rules', () => {
+  it('two events of one customer in one batch send two messages (keys come from the input)', async () => {
+    const result = await simulate({
+      config: CONFIG,
+      openStore: memoryStore,
+      customers: [{ id: 'c1', attributes: { email: 'c@example.com' } }],
+      events: [
+        event('invoice.ready', 'c1', '2026-03-02T09:00:00Z'),
+        event('invoice.ready', 'c1', '2026-03-02T09:00:00Z'),
+      ],
+      until: Date.parse('2026-03-02T10:00:00Z'),
+    });
+    expect(ledger(result.messages, 'c1')).toEqual([
+      ['Invoice', 'sent', '2026-03-02T09:00:00.000Z'],
+      ['Invoice', 'sent', '2026-03-02T09:00:00.000Z'],
+    ]);
+    expect(new Set(result.messages.map((m) => m.idempotencyKey)).size).toBe(2);
+  });
+});
+
 describe('customer contact limits in virtual time', () => {
   it('holds three e-mails per local day for customers in Tokyo and New York, deferring the rest to their own midnight', async () => {
     const customers = [

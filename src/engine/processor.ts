@@ -172,6 +172,9 @@ class CustomerRun {
    * that when a cap bites the most important message gets the budget that is left.
    */
   #pendingSends: { message: MessageRecord; payload: JsonObject; tried: readonly string[] }[] = [];
+  /** The event or timer being applied, and how many keyed effects it produced so far. */
+  #inputKey = '';
+  #inputEffects = 0;
   /** Messages engaged with earlier in this run (so `message.engaged` knows the first time). */
   readonly #engaged = new Set<string>();
   #viewCache: {
@@ -207,6 +210,8 @@ class CustomerRun {
     for (const input of orderedInputs(this.#work)) {
       const snapshot = this.#snapshot();
       try {
+        this.#inputKey = input.kind === 'event' ? input.event.id : input.timer.id;
+        this.#inputEffects = 0;
         if (input.kind === 'event') {
           this.#onEvent(input.event);
           this.#flushSends();
@@ -937,7 +942,7 @@ class CustomerRun {
         const channel = stringValue(params['channel']) ?? 'email';
         const content = (params['content'] ?? {}) as JsonObject;
         const template = stringValue(params['template']) ?? null;
-        const key = `${cause.source}:${cause.name}:${customerId}:${this.#now}:${action.type}`;
+        const key = this.#effectKey(cause, action.type);
         const message = {
           id: this.#ids.next('msg'),
           customerId,
@@ -971,7 +976,7 @@ class CustomerRun {
         return;
       }
       case 'send_webhook': {
-        const key = `${cause.source}:${cause.name}:${customerId}:${this.#now}:webhook`;
+        const key = this.#effectKey(cause, 'webhook');
         this.#out.outbox.push(
           outboxEntry(
             'webhook',
@@ -985,6 +990,17 @@ class CustomerRun {
       default:
         throw new Error(`unknown action type '${action.type}'`);
     }
+  }
+
+  /**
+   * The idempotency key of an action's message or webhook: the input that caused it (event or
+   * timer id) and its place among that input's effects. Replaying the same input yields the same
+   * keys; two events of one customer in one batch never share one (the instant alone did: the
+   * second message was dropped as a duplicate).
+   */
+  #effectKey(cause: { source: string; name: string }, kind: string): string {
+    this.#inputEffects += 1;
+    return `${this.#inputKey}:${cause.source}:${cause.name}:${kind}:${String(this.#inputEffects)}`;
   }
 
   #createTask(task: {
