@@ -7,6 +7,7 @@ import {
   compileJourney,
   type CompiledJourney,
   type TemplateDefinition,
+  templateContents,
 } from '../journeys/index.js';
 import {
   CompiledAction,
@@ -174,6 +175,9 @@ export function compileProject(
     defaultZone: config.defaults.timezone,
     quietHours: quietHoursByChannel(config),
     channels: runtimeChannels(config),
+    templates: new Map(
+      Object.entries(templates).map(([name, template]) => [name, templateContents(template)]),
+    ),
     contactPolicy,
     needsContacts: contactPolicy !== null || usesChannelSelection(config),
   };

@@ -81,6 +81,61 @@ describe('messages sent by rules', () => {
   });
 });
 
+describe('templates sent by rules', () => {
+  it('renders the template against the customer and keeps one variant per customer', async () => {
+    const config = loadConfigFromString(
+      `
+channels:
+  email: { provider: sendgrid }
+templates:
+  promo:
+    channel: email
+    subject: "For {{customer.first_name}}"
+    body: "unused"
+    variants:
+      - { name: short, body: "Hi {{customer.first_name}}", weight: 1 }
+      - { name: long, body: "Hello {{customer.first_name}}, a long note", weight: 1 }
+rules:
+  - id: promo
+    name: promo
+    priority: 10
+    conditions: { logic: AND, conditions: [{ field: event.type, operator: eq, value: promo }] }
+    actions:
+      - { type: send_message, params: { channel: email, template: promo } }
+`,
+      'templates.yaml',
+    );
+    const customers = Array.from({ length: 6 }, (_, i) => ({
+      id: `c${i}`,
+      attributes: { email: `c${i}@example.com`, first_name: `Name${i}` },
+    }));
+    const result = await simulate({
+      config,
+      openStore: memoryStore,
+      customers,
+      events: customers.flatMap((c) => [
+        event('promo', c.id, '2026-03-02T09:00:00Z'),
+        event('promo', c.id, '2026-03-03T09:00:00Z'),
+      ]),
+      until: Date.parse('2026-03-04T00:00:00Z'),
+    });
+    for (const c of customers) {
+      const bodies = result.messages
+        .filter((m) => m.customerId === c.id)
+        .map((m) => [m.content['subject'], m.content['body']]);
+      expect(bodies).toHaveLength(2);
+      expect(bodies[0]).toEqual(bodies[1]);
+      expect(bodies[0]?.[0]).toBe(`For Name${c.id.slice(1)}`);
+      expect(bodies[0]?.[1] as string).toContain(`Name${c.id.slice(1)}`);
+    }
+    // Both variants are in use across customers.
+    const variants = new Set(
+      result.messages.map((m) => (m.content['body'] as string).split(' ')[0]),
+    );
+    expect(variants).toEqual(new Set(['Hi', 'Hello']));
+  });
+});
+
 describe('customer contact limits in virtual time', () => {
   it('holds three e-mails per local day for customers in Tokyo and New York, deferring the rest to their own midnight', async () => {
     const customers = [

@@ -784,9 +784,15 @@ function buildRoutes(options: EngineOptions, log: Logger): Map<string, ChannelRo
     fetch: options.fetch ?? fetch,
     log,
     onCircuit: (channel, provider, change) => {
-      if (change.to === 'open') {
+      if (change.to === 'open' && change.from === 'half_open') {
+        log.warn('provider still failing: its probe failed, circuit open again', {
+          channel,
+          provider,
+        });
+      } else if (change.to === 'open') {
         log.warn('provider taken out of rotation (circuit open)', { channel, provider });
-        // An open circuit needs a person to look, so it is an alert, not only a log line.
+        // An open circuit needs a person to look, so it is an alert, not only a log line; one per
+        // outage (a failed probe re-opening it is not a new one).
         void options.store
           .recordDeliveryOutcomes({
             ...emptyDeliveryOutcomes(),

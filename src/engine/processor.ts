@@ -42,6 +42,7 @@ import {
   advance,
   enroll,
   toJsonValue,
+  unitInterval,
   type CompiledJourney,
   type EnrollmentTrigger,
   type JourneyEffect,
@@ -174,6 +175,8 @@ class CustomerRun {
   #pendingSends: { message: MessageRecord; payload: JsonObject; tried: readonly string[] }[] = [];
   /** The event or timer being applied, and how many keyed effects it produced so far. */
   #inputKey = '';
+  /** The event being applied (null for a timer): what action templates render against. */
+  #currentEvent: StoredEvent | null = null;
   #inputEffects = 0;
   /** Messages engaged with earlier in this run (so `message.engaged` knows the first time). */
   readonly #engaged = new Set<string>();
@@ -211,6 +214,7 @@ class CustomerRun {
       const snapshot = this.#snapshot();
       try {
         this.#inputKey = input.kind === 'event' ? input.event.id : input.timer.id;
+        this.#currentEvent = input.kind === 'event' ? input.event : null;
         this.#inputEffects = 0;
         if (input.kind === 'event') {
           this.#onEvent(input.event);
@@ -940,8 +944,11 @@ class CustomerRun {
       case 'send_message':
       case 'schedule_message': {
         const channel = stringValue(params['channel']) ?? 'email';
-        const content = (params['content'] ?? {}) as JsonObject;
         const template = stringValue(params['template']) ?? null;
+        const rendered = this.#renderTemplate(template, enrollment);
+        const given = (params['content'] ?? {}) as JsonObject;
+        // Without the template library (an unknown name) the name travels with the message.
+        const content = rendered?.content ?? (template === null ? given : { ...given, template });
         const key = this.#effectKey(cause, action.type);
         const message = {
           id: this.#ids.next('msg'),
@@ -952,14 +959,19 @@ class CustomerRun {
           channel,
           priority: (stringValue(params['priority']) ?? 'normal') as 'normal',
           status: 'queued' as const,
-          content: template === null ? content : { ...content, template },
+          content,
           idempotencyKey: key,
           createdAt: this.#now,
           sentAt: null,
           updatedAt: this.#now,
           error: null,
         };
-        this.#queueMessage(message, { message, urgency: stringValue(params['urgency']) ?? null });
+        this.#queueMessage(message, {
+          message,
+          template,
+          variant: rendered?.variant ?? null,
+          urgency: stringValue(params['urgency']) ?? null,
+        });
         return;
       }
       case 'update_customer': {
@@ -1001,6 +1013,33 @@ class CustomerRun {
   #effectKey(cause: { source: string; name: string }, kind: string): string {
     this.#inputEffects += 1;
     return `${this.#inputKey}:${cause.source}:${cause.name}:${kind}:${String(this.#inputEffects)}`;
+  }
+
+  /**
+   * Renders a template an action names against the current input (the event and the journey, when
+   * there is one). A template with variants keeps one variant per customer, so a customer who
+   * gets the message again sees the same wording. Null without a template or for an unknown one.
+   */
+  #renderTemplate(
+    name: string | null,
+    enrollment: EnrollmentRecord | null,
+  ): { content: JsonObject; variant: string | null } | null {
+    if (name === null) return null;
+    const contents = this.#project.templates.get(name);
+    if (contents === undefined || contents.length === 0) return null;
+    const total = contents.reduce((sum, c) => sum + c.weight, 0);
+    let point = unitInterval(this.#project.seed, this.#work.customerId, name, 'template') * total;
+    let chosen = contents[contents.length - 1];
+    for (const content of contents) {
+      if (point < content.weight) {
+        chosen = content;
+        break;
+      }
+      point -= content.weight;
+    }
+    if (chosen === undefined) return null;
+    const context = this.#context(this.#currentEvent, enrollment ?? undefined);
+    return { content: chosen.render(context).value, variant: chosen.variant };
   }
 
   #createTask(task: {

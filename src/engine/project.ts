@@ -1,7 +1,7 @@
 import type { CompiledConditions } from '../conditions/index.js';
 import type { ChannelType } from '../config/index.js';
 import type { ContactPolicy } from '../delivery/index.js';
-import type { CompiledJourney } from '../journeys/index.js';
+import type { CompiledJourney, CompiledSendStep } from '../journeys/index.js';
 import type { ConditionContext } from '../conditions/index.js';
 import type { ResolvedAction, RuleSet } from '../rules/index.js';
 import type {
@@ -49,6 +49,11 @@ export interface RuntimeProject {
   readonly quietHours: ReadonlyMap<string, DailyWindow>;
   /** Configured channels by name: how a message on each is addressed, checked and fallen back. */
   readonly channels: ReadonlyMap<string, RuntimeChannel>;
+  /**
+   * Message templates by name, compiled: what a `send_message` action with `template:` renders
+   * (journey send steps carry their own compiled copy).
+   */
+  readonly templates: ReadonlyMap<string, CompiledSendStep['contents']>;
   /** Customer contact caps and fatigue rules; null when the project has none. */
   readonly contactPolicy: ContactPolicy | null;
   /**

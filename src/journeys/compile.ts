@@ -248,6 +248,30 @@ const CONDITION_OPTIONS = { defaultRoot: 'customer' } as const;
  * @throws InvalidJourneyError listing every problem (unknown stage target, duplicate step or stage
  *   id, no stages, bad weights, conditions or templates that do not compile, unknown template).
  */
+/**
+ * A template's content alternatives: one without variants, else one per variant (a variant's
+ * missing subject, title or html comes from the template). Rule actions that send a template use
+ * this too, so a template renders the same from a journey step and from a rule.
+ */
+export function templateContents(template: TemplateDefinition): CompiledSendStep['contents'] {
+  const variants = template.variants ?? [];
+  if (variants.length === 0) {
+    return [{ variant: null, weight: 1, render: compileMessageContent(templateContent(template)) }];
+  }
+  return variants.map((variant) => ({
+    variant: variant.name,
+    weight: variant.weight ?? 1,
+    render: compileMessageContent(
+      templateContent({
+        subject: variant.subject ?? template.subject,
+        title: variant.title ?? template.title,
+        body: variant.body,
+        html: variant.html ?? template.html,
+      }),
+    ),
+  }));
+}
+
 export function compileJourney(
   definition: JourneyDefinition,
   version: number,
@@ -489,31 +513,7 @@ export function compileJourney(
         problem(`${path}.template`, `template '${template}' variant ${i} needs a positive weight`);
       }
     });
-    if (variants.length === 0) {
-      const render = guarded(
-        `${path}.template`,
-        () => compileMessageContent(templateContent(found)),
-        FAILED_CONTENT,
-      );
-      return [{ variant: null, weight: 1, render }];
-    }
-    return variants.map((variant) => ({
-      variant: variant.name,
-      weight: variant.weight ?? 1,
-      render: guarded(
-        `${path}.template`,
-        () =>
-          compileMessageContent(
-            templateContent({
-              subject: variant.subject ?? found.subject,
-              title: variant.title ?? found.title,
-              body: variant.body,
-              html: variant.html ?? found.html,
-            }),
-          ),
-        FAILED_CONTENT,
-      ),
-    }));
+    return guarded(`${path}.template`, () => templateContents(found), []);
   }
 
   function waitMode(step: Extract<StepDefinition, { type: 'wait' }>, path: string): WaitMode {

@@ -9,6 +9,8 @@
  */
 export {
   compileJourney,
+  templateContents,
+  type CompiledSendStep,
   type CompileJourneyOptions,
   type CompiledJourney,
   type CompiledStage,
@@ -79,7 +81,7 @@ export {
   type RuntimeContext,
 } from './inputs.js';
 export { InvalidJourneyError, type JourneyProblem } from './errors.js';
-export { journeyHash, stableStringify } from './hashing.js';
+export { journeyHash, stableStringify, unitInterval } from './hashing.js';
 export { SPLIT_HOLDOUT, readField } from './steps.js';
 export { toJsonValue } from './content.js';
 export {
