@@ -290,3 +290,64 @@ describe('provider callbacks', () => {
     expect(bad.json().error.code).toBe('INVALID_INPUT');
   });
 });
+
+describe('signed provider callbacks', () => {
+  it('accepts only callbacks signed by Twilio and SendGrid once verification is configured', async () => {
+    const { generateKeyPairSync, sign, createHmac } = await import('node:crypto');
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const signedEngine = await Engine.open({
+      config: loadConfigFromString(CONFIG),
+      store: await openStore({ file: ':memory:' }),
+      clock,
+      ids: sequentialIds(),
+      feedbackVerification: {
+        twilioAuthTokens: ['twilio-token'],
+        sendgridPublicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+        publicUrl: 'https://wm.example/',
+      },
+    });
+    const signedApp = buildApi(signedEngine);
+    try {
+      const path = '/v1/feedback/twilio?waymark_message_id=msg_x';
+      const form = { MessageSid: 'SM1', MessageStatus: 'delivered' };
+      const data = `https://wm.example${path}MessageSidSM1MessageStatusdelivered`;
+      const good = createHmac('sha1', 'twilio-token').update(data).digest('base64');
+      const twilio = (signature: string) =>
+        signedApp.inject({
+          method: 'POST',
+          url: path,
+          payload: new URLSearchParams(form).toString(),
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': signature,
+          },
+        });
+      expect((await twilio(good)).statusCode).toBe(200);
+      const forged = await twilio(good.replace(/^./u, (c) => (c === 'A' ? 'B' : 'A')));
+      expect(forged.statusCode).toBe(403);
+      expect(forged.json().error.code).toBe('SIGNATURE_REJECTED');
+
+      const body = JSON.stringify([{ event: 'open', waymark_message_id: 'msg_x' }]);
+      const timestamp = '1772452800';
+      const signature = sign('sha256', Buffer.from(timestamp + body), privateKey).toString(
+        'base64',
+      );
+      const sendgrid = (sig: string, payload = body) =>
+        signedApp.inject({
+          method: 'POST',
+          url: '/v1/feedback/sendgrid',
+          payload,
+          headers: {
+            'content-type': 'application/json',
+            'x-twilio-email-event-webhook-signature': sig,
+            'x-twilio-email-event-webhook-timestamp': timestamp,
+          },
+        });
+      expect((await sendgrid(signature)).statusCode).toBe(200);
+      expect((await sendgrid(signature, body.replace('open', 'click'))).statusCode).toBe(403);
+    } finally {
+      await signedApp.close();
+      await signedEngine.close();
+    }
+  });
+});

@@ -64,6 +64,7 @@ const UNAVAILABLE_CODES = new Set([
 export function statusForCode(code: string): number {
   if (BAD_REQUEST_CODES.has(code) || code.endsWith('_INVALID')) return 400;
   if (code === 'NOT_FOUND') return 404;
+  if (code === 'SIGNATURE_REJECTED') return 403;
   if (CONFLICT_CODES.has(code)) return 409;
   if (code === 'BATCH_TOO_LARGE' || code === 'BODY_TOO_LARGE') return 413;
   if (code === 'URI_TOO_LONG') return 414;

@@ -16,6 +16,7 @@ import { journeyRoutes } from './routes/journeys.js';
 import { recordRoutes } from './routes/records.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { feedbackRoutes } from './routes/feedback.js';
+import { keepRawBody } from './raw-body.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -86,6 +87,7 @@ export function buildApi(engine: Engine, options: ApiOptions = {}): FastifyInsta
       // An empty JSON body means "no body" (POST /pause with a content-type but nothing else),
       // so routes whose body is optional accept it and the others report the missing body.
       const text = typeof body === 'string' ? body : body.toString('utf8');
+      keepRawBody(request, text);
       if (text.trim() === '') {
         done(null, undefined);
         return;

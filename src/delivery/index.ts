@@ -95,3 +95,4 @@ export {
   type EngagementSample,
   type Urgency,
 } from './channel-selection.js';
+export { verifySendgridSignature, verifyTwilioSignature } from './feedback-signatures.js';

@@ -56,6 +56,14 @@ const CONTACT_WINDOW_MS = 32 * 86_400_000;
 /** How often retention deletes expired diagnostic records. */
 const PRUNE_INTERVAL_MS = 3_600_000;
 
+/** How provider callbacks are authenticated. */
+export interface FeedbackVerification {
+  readonly twilioAuthTokens: readonly string[];
+  readonly sendgridPublicKey: string | null;
+  /** `server.public_url`: the base of the URLs Twilio signs. */
+  readonly publicUrl: string | null;
+}
+
 /** What an engine is built from. Only `config`, `store` and `clock` are required. */
 export interface EngineOptions {
   config: LoadedConfig;
@@ -88,6 +96,12 @@ export interface EngineOptions {
    * on `baseUrl` signed by `secret`. Default: none.
    */
   tracking?: { baseUrl: string; secret: string } | undefined;
+  /**
+   * How provider callbacks are authenticated: Twilio auth tokens (any of them may have signed), the
+   * SendGrid Event Webhook's public key, and the public address callbacks are made to (Twilio signs
+   * the URL it called). Unset parts are not checked.
+   */
+  feedbackVerification?: FeedbackVerification | undefined;
   /** Receivers of committed journey events. */
   sinks?: JourneyEventSink[];
   /** Publishers of the journey event log with their own cursors (e.g. configured webhooks). */
@@ -138,6 +152,8 @@ export class Engine {
   readonly routes: ReadonlyMap<string, ChannelRoute>;
   /** Signs and checks tracking links; null when tracking is off. */
   readonly tracking: TrackingLinks | null;
+  /** How provider callbacks are authenticated (see `EngineOptions.feedbackVerification`). */
+  readonly feedbackVerification: FeedbackVerification;
   readonly #lanes: DeliveryLanes;
   #config: LoadedConfig;
   #project: RuntimeProject;
@@ -180,6 +196,11 @@ export class Engine {
         ? null
         : new TrackingLinks(options.tracking.baseUrl, options.tracking.secret);
     this.tracking = tracking;
+    this.feedbackVerification = options.feedbackVerification ?? {
+      twilioAuthTokens: [],
+      sendgridPublicKey: null,
+      publicUrl: null,
+    };
     const emailChannels = new Set(
       Object.entries(config.channels)
         .filter(([, channel]) => channel.type === 'email')

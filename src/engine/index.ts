@@ -1,5 +1,10 @@
 export { Engine } from './engine.js';
-export type { EngineOptions, EnrollOutcome, JourneyMetrics } from './engine.js';
+export type {
+  EngineOptions,
+  EnrollOutcome,
+  FeedbackVerification,
+  JourneyMetrics,
+} from './engine.js';
 export { compileProject } from './compile-project.js';
 export type { StoredJourneyVersions } from './compile-project.js';
 export { processBatch, COMMAND_EVENT_PREFIX } from './processor.js';

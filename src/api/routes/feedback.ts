@@ -1,13 +1,21 @@
 import { z } from 'zod';
-import { InvalidInputError, NotFoundError, type FeedbackKind } from '../../core/index.js';
+import {
+  InvalidInputError,
+  NotFoundError,
+  WaymarkError,
+  type FeedbackKind,
+} from '../../core/index.js';
 import {
   FEEDBACK_KINDS,
   recordFeedback,
+  verifySendgridSignature,
+  verifyTwilioSignature,
   type DeliveryFeedback,
   type TrackingPurpose,
 } from '../../delivery/index.js';
 import type { ApiContext } from '../context.js';
 import { identifierSchema } from '../input.js';
+import { rawBodyOf } from '../raw-body.js';
 import { namedResponseSchemas, responseSchemas } from '../representations.js';
 import { defineRoute, type Route } from '../route.js';
 
@@ -41,6 +49,17 @@ const SENDGRID_KINDS: Readonly<Record<string, FeedbackKind>> = {
   open: 'opened',
   click: 'clicked',
 };
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function rejected(provider: string): WaymarkError {
+  return new WaymarkError(
+    'SIGNATURE_REJECTED',
+    `the request is not signed by ${provider} (the signature does not verify)`,
+  );
+}
 
 /** Twilio error codes of an undelivered SMS that say the number cannot receive messages. */
 const TWILIO_UNREACHABLE = new Set(['30003', '30005', '30006']);
@@ -121,9 +140,31 @@ export function feedbackRoutes(ctx: ApiContext): Route[] {
         'Point the Event Webhook here. Events name the message by the custom argument waymark_message_id (Waymark sets it), else by sg_message_id. delivered, bounce, dropped, spamreport, unsubscribe, group_unsubscribe, open and click are recorded; processed and deferred are ignored.',
       tag: 'delivery',
       body: z.array(sendgridEventSchema).max(10_000),
+      headers: [
+        {
+          name: 'X-Twilio-Email-Event-Webhook-Signature',
+          description: 'Checked when SENDGRID_WEBHOOK_PUBLIC_KEY is set (signed Event Webhook).',
+        },
+        {
+          name: 'X-Twilio-Email-Event-Webhook-Timestamp',
+          description: 'Part of the signed payload.',
+        },
+      ],
       responses: { 200: { description: 'Recorded.', schema: feedbackResultSchema } },
-      errors: { 400: 'INVALID_INPUT' },
-      async handle({ body }) {
+      errors: { 400: 'INVALID_INPUT', 403: 'SIGNATURE_REJECTED: the signature does not verify' },
+      async handle({ body, request }) {
+        const key = engine.feedbackVerification.sendgridPublicKey;
+        if (
+          key !== null &&
+          !verifySendgridSignature(
+            key,
+            header(request.headers['x-twilio-email-event-webhook-timestamp']),
+            rawBodyOf(request),
+            header(request.headers['x-twilio-email-event-webhook-signature']),
+          )
+        ) {
+          throw rejected('SendGrid');
+        }
         const items: DeliveryFeedback[] = [];
         let ignored = 0;
         for (const event of body) {
@@ -163,9 +204,34 @@ export function feedbackRoutes(ctx: ApiContext): Route[] {
         MessageStatus: z.string(),
         ErrorCode: z.string().optional(),
       }),
+      headers: [
+        {
+          name: 'X-Twilio-Signature',
+          description: "Checked when the SMS channel's Twilio auth token is known.",
+        },
+      ],
       responses: { 200: { description: 'Recorded.', schema: feedbackResultSchema } },
-      errors: { 400: 'INVALID_INPUT' },
-      async handle({ query, body }) {
+      errors: { 400: 'INVALID_INPUT', 403: 'SIGNATURE_REJECTED: the signature does not verify' },
+      async handle({ query, body, request }) {
+        const { twilioAuthTokens, publicUrl } = engine.feedbackVerification;
+        if (twilioAuthTokens.length > 0) {
+          // Twilio signs the URL it called: behind a proxy that is the public address.
+          const base = publicUrl ?? `${request.protocol}://${request.host}`;
+          const url = `${base.replace(/\/+$/u, '')}${request.url}`;
+          const params = Object.fromEntries(
+            Object.entries(body).map(([name, value]) => [name, String(value)]),
+          );
+          if (
+            !verifyTwilioSignature(
+              twilioAuthTokens,
+              url,
+              params,
+              header(request.headers['x-twilio-signature']),
+            )
+          ) {
+            throw rejected('Twilio');
+          }
+        }
         const messageId =
           query.waymark_message_id ??
           (body.MessageSid === undefined

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildApi } from '../../api/index.js';
-import { loadConfig } from '../../config/index.js';
+import { loadConfig, type WaymarkConfig } from '../../config/index.js';
 import { InvalidInputError, jsonLogger, systemClock, type Logger } from '../../core/index.js';
-import { JourneyEventWebhooks } from '../../delivery/index.js';
-import { Engine } from '../../engine/index.js';
+import { JourneyEventWebhooks, configuredProviders } from '../../delivery/index.js';
+import { Engine, type FeedbackVerification } from '../../engine/index.js';
 import { createMetrics } from '../../observability/index.js';
 import { openStore } from '../../store/index.js';
 import type { CommandContext } from '../program.js';
@@ -54,6 +54,7 @@ export function registerServeCommand(program: Command, context: CommandContext):
         delivery: 'configured',
         secrets: process.env,
         tracking: trackingSettings(server.public_url, process.env['WAYMARK_TRACKING_SECRET'], log),
+        feedbackVerification: feedbackVerification(loaded.config, process.env, log),
         sinks: [metrics.sink],
         // Configured webhooks get the journey events, each by a cursor of its own.
         publishers: [
@@ -99,6 +100,40 @@ export function registerServeCommand(program: Command, context: CommandContext):
         });
       });
     });
+}
+
+/**
+ * How provider callbacks are authenticated: the auth token of every Twilio provider configured
+ * (the same secret it sends with), SendGrid's Event Webhook public key from
+ * SENDGRID_WEBHOOK_PUBLIC_KEY, and the public address Twilio signs.
+ */
+function feedbackVerification(
+  config: WaymarkConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  log: Logger,
+): FeedbackVerification {
+  const twilioAuthTokens: string[] = [];
+  for (const channel of Object.values(config.channels)) {
+    for (const entry of configuredProviders(channel)) {
+      if (entry.provider !== 'twilio') continue;
+      const variable = entry.settings['auth_token_env'];
+      const token = env[typeof variable === 'string' ? variable : 'TWILIO_AUTH_TOKEN'];
+      if (token !== undefined && token !== '' && !twilioAuthTokens.includes(token)) {
+        twilioAuthTokens.push(token);
+      }
+    }
+  }
+  const sendgridPublicKey = env['SENDGRID_WEBHOOK_PUBLIC_KEY'] ?? null;
+  if (twilioAuthTokens.length === 0 || sendgridPublicKey === null) {
+    log.warn(
+      'some provider callbacks are not verified (no Twilio auth token or no SENDGRID_WEBHOOK_PUBLIC_KEY): keep /v1/feedback/* behind your gateway',
+    );
+  }
+  return {
+    twilioAuthTokens,
+    sendgridPublicKey: sendgridPublicKey === '' ? null : sendgridPublicKey,
+    publicUrl: config.server.public_url ?? null,
+  };
 }
 
 /** Tracking needs both the public address and a stable secret; one without the other is a warning. */
