@@ -16,6 +16,8 @@ export const DEFAULT_RECIPIENT_FIELDS: Readonly<Partial<Record<ChannelType, stri
   email: 'email',
   sms: 'phone',
   push: 'push_tokens',
+  // A message on a tasks channel becomes a task for the customer's success manager.
+  tasks: 'csm_id',
 };
 
 /** Channel types that cannot send without an address (in-app, tasks and webhooks use the id). */

@@ -216,7 +216,9 @@ function quietHoursByChannel(config: WaymarkConfig): Map<string, DailyWindow> {
   const windows = new Map<string, DailyWindow>();
   const global = config.defaults.quiet_hours;
   for (const [name, channel] of Object.entries(config.channels)) {
-    const window = channel.silent_hours ?? (channel.type === 'in_app' ? undefined : global);
+    // In-app messages wait in the inbox and tasks go to a person: neither disturbs the customer.
+    const quiet = channel.type !== 'in_app' && channel.type !== 'tasks';
+    const window = channel.silent_hours ?? (quiet ? global : undefined);
     if (window !== undefined) windows.set(name, window);
   }
   return windows;

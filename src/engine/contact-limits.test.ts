@@ -81,6 +81,41 @@ describe('messages sent by rules', () => {
   });
 });
 
+describe('a tasks channel', () => {
+  it("turns a message into a task for the customer's success manager, outside caps and quiet hours", async () => {
+    const config = loadConfigFromString(
+      `
+defaults: { quiet_hours: "00:00-23:59" }
+channels:
+  csm: { type: tasks }
+rate_limits:
+  customer:
+    total: { daily: 0 }
+rules:
+  - id: handoff
+    name: handoff
+    priority: 10
+    conditions: { logic: AND, conditions: [{ field: event.type, operator: eq, value: churn.signal }] }
+    actions:
+      - { type: send_message, params: { channel: csm, content: { title: "Call {{customer.id}}", body: "Churn signal" } } }
+`,
+      'tasks.yaml',
+    );
+    const result = await simulate({
+      config,
+      openStore: memoryStore,
+      customers: [{ id: 'acme', attributes: { csm_id: 'dana' } }],
+      events: [event('churn.signal', 'acme', '2026-03-02T09:00:00Z')],
+      until: Date.parse('2026-03-02T10:00:00Z'),
+    });
+    expect(result.messages.map((m) => [m.channel, m.status])).toEqual([['csm', 'delivered']]);
+    const created = result.journeyEvents.filter((e) => e.type === 'task.created');
+    expect(created.map((e) => [e.data['title'], e.data['assignee']])).toEqual([
+      ['Call acme', 'dana'],
+    ]);
+  });
+});
+
 describe('templates sent by rules', () => {
   it('renders the template against the customer and keeps one variant per customer', async () => {
     const config = loadConfigFromString(

@@ -1048,7 +1048,7 @@ class CustomerRun {
     dueAt: Instant | null;
     journeyId: string | null;
     data: JsonObject;
-  }): void {
+  }): TaskRecord {
     const record: TaskRecord = {
       id: this.#ids.next('tsk'),
       customerId: this.#work.customerId,
@@ -1062,6 +1062,7 @@ class CustomerRun {
       title: record.title,
       assignee: record.assignee,
     });
+    return record;
   }
 
   // ---- journeys ----------------------------------------------------------------------------
@@ -1239,6 +1240,10 @@ class CustomerRun {
       ({ message, payload } = selected);
     }
     const channel = this.#project.channels.get(message.channel);
+    if (channel?.type === 'tasks') {
+      this.#deliverAsTask(message, channel.recipientField);
+      return;
+    }
     if (channel !== undefined) {
       if (channel.optOutCheck && hasOptedOut(attributes, channel.name, channel.type)) {
         this.#out.messages.push({
@@ -1342,6 +1347,38 @@ class CustomerRun {
   }
 
   /**
+   * A message on a `tasks` channel is a task for a person, not a contact with the customer: it is
+   * created at once (no caps, consent or quiet hours), assigned to the profile field the channel
+   * names (`csm_id` by default), and the message is delivered with it.
+   */
+  #deliverAsTask(message: MessageRecord, assigneeField: string | null): void {
+    const attributes = this.#customer?.attributes ?? {};
+    const assignee =
+      assigneeField === null ? null : (recipientsOf(attributes, assigneeField)[0] ?? null);
+    const title =
+      stringField(message.content, 'title') ??
+      stringField(message.content, 'subject') ??
+      stringField(message.content, 'body') ??
+      'Follow up';
+    const task = this.#createTask({
+      title,
+      assignee,
+      dueAt: null,
+      journeyId: message.journeyId,
+      data: { message_id: message.id, content: message.content },
+    });
+    this.#out.messages.push({
+      ...message,
+      status: 'delivered',
+      sentAt: this.#now,
+      updatedAt: this.#now,
+      provider: 'tasks',
+      sendAt: this.#now,
+    });
+    this.#messageEvent('message.sent', message, { delivered: true, task_id: task.id });
+  }
+
+  /**
    * Sends a message that cannot go on its channel on the channel's `fallback` instead, unless the
    * chain already went through it. The new message keeps the content, priority and journey step;
    * its key derives from the original's, so a replayed batch creates it once.
@@ -1371,6 +1408,8 @@ class CustomerRun {
     const candidates = [...this.#project.channels.values()].filter(
       (c) =>
         c.enabled &&
+        // Channels that reach the customer; webhooks and tasks go to systems and people.
+        CUSTOMER_CHANNEL_TYPES.has(c.type) &&
         !(c.optOutCheck && hasOptedOut(attributes, c.name, c.type)) &&
         (!needsAddress(c.type) ||
           (c.recipientField !== null && recipientsOf(attributes, c.recipientField).length > 0)),
@@ -1570,6 +1609,9 @@ function messageEntry(
 ): WorkResult['outbox'][number] {
   return { ...outboxEntry('message', message.idempotencyKey, payload, at), lane: message.channel };
 }
+
+/** Channel types that reach the customer, among which `channel: auto` chooses. */
+const CUSTOMER_CHANNEL_TYPES: ReadonlySet<string> = new Set(['email', 'sms', 'push', 'in_app']);
 
 /** Message priorities, most important first. */
 const PRIORITY_RANK: Readonly<Record<MessageRecord['priority'], number>> = {
