@@ -148,6 +148,30 @@ export function compileProject(
   const journeyRules: RuleDefinition[] = [];
   for (const rule of config.rules) {
     if (!rule.enabled) continue;
+    const timed = timedRuleSchedule(rule, schedules);
+    if (timed !== null) {
+      // Run on its schedule, per customer, like a schedule trigger: not on events.
+      const name = `rule:${rule.id}`;
+      scheduleTriggers.set(name, {
+        name,
+        kind: 'schedule',
+        matches: null,
+        actions: [],
+        rule: compileRuleSet([
+          {
+            id: rule.id,
+            name: rule.name,
+            priority: rule.priority,
+            conditions: rule.conditions,
+            exceptions: rule.exceptions,
+            actions: rule.actions,
+            limits: rule.limits,
+          },
+        ]),
+        ...compileSchedule(timed, config),
+      });
+      continue;
+    }
     const definition: RuleDefinition = {
       id: rule.id,
       name: rule.name,
@@ -302,24 +326,52 @@ function readsJourney(rule: RuleDefinition): boolean {
   return reads(rule.conditions) || reads(rule.exceptions);
 }
 
+/**
+ * The schedule a rule runs on, when its `schedule` says *when to run* rather than *when it may
+ * fire*: a `schedules` name, or an inline schedule with `cron`. Null for window/days schedules
+ * (checked on events) and rules without one.
+ */
+function timedRuleSchedule(
+  rule: WaymarkConfig['rules'][number],
+  schedules: ReadonlyMap<string, WaymarkConfig['schedules'][number]>,
+): WaymarkConfig['schedules'][number] | null {
+  const schedule = rule.schedule;
+  if (schedule === undefined) return null;
+  if (typeof schedule === 'string') {
+    const named = schedules.get(schedule);
+    if (named === undefined) {
+      throw new WaymarkError(
+        'PROJECT_INVALID',
+        `rule '${rule.id}': unknown schedule '${schedule}'`,
+      );
+    }
+    return named;
+  }
+  if (schedule.cron === undefined) return null;
+  if (schedule.window !== undefined || schedule.days !== undefined) {
+    throw new WaymarkError(
+      'PROJECT_INVALID',
+      `rule '${rule.id}': a schedule with cron runs the rule at those times; window and days do not combine with it (put the days in the cron expression)`,
+    );
+  }
+  return {
+    name: `rule:${rule.id}`,
+    kind: 'cron',
+    cron: schedule.cron,
+    timezone: schedule.timezone,
+    business_hours: false,
+    misfire: 'fire_once',
+  };
+}
+
 function ruleSchedule(
   ruleId: string,
   schedule: WaymarkConfig['rules'][number]['schedule'],
   config: WaymarkConfig,
 ): RuleSchedule | undefined {
   if (schedule === undefined) return undefined;
-  if (typeof schedule === 'string') {
-    throw new WaymarkError(
-      'PROJECT_INVALID',
-      `rule '${ruleId}': a named schedule ('${schedule}') restricts when a rule fires only once the scheduler supports cron windows; use an inline {window, days, timezone}`,
-    );
-  }
-  if (schedule.cron !== undefined) {
-    throw new WaymarkError(
-      'PROJECT_INVALID',
-      `rule '${ruleId}': an inline schedule with cron is not supported for rules yet; use window and days`,
-    );
-  }
+  // Named and cron schedules make the rule a timed one (timedRuleSchedule); never reached here.
+  if (typeof schedule === 'string' || schedule.cron !== undefined) return undefined;
   const zone = schedule.timezone;
   return {
     timezone: zone?.kind === 'zone' ? zone.zone : config.defaults.timezone,

@@ -49,8 +49,8 @@ import {
   type JourneyInput,
   type JourneyInputEvent,
 } from '../journeys/index.js';
-import type { ResolvedAction, RuleContext } from '../rules/index.js';
-import type { RuntimeProject, RuntimeTrigger } from './project.js';
+import type { ResolvedAction, RuleContext, RuleSet } from '../rules/index.js';
+import type { RuntimeProject, RuntimeTrigger, ScheduleTrigger } from './project.js';
 import { customerZone, windowEnd } from '../scheduling/index.js';
 import {
   DEAD_LETTER_RETRY_COMMAND,
@@ -724,9 +724,48 @@ class CustomerRun {
     }
     const started = this.#elapsed();
     const context = this.#context(null);
+    if (trigger.rule !== undefined) {
+      this.#runTimedRule(trigger, trigger.rule, context, started, why);
+      return;
+    }
     const fired = trigger.matches === null || trigger.matches(context);
     this.#recordTrigger(trigger, null, fired, started);
     if (fired) this.#runTriggerActions(trigger, context, null, why);
+  }
+
+  /**
+   * A rule run on its schedule for this customer: conditions, exceptions and limits are checked
+   * as on an event (with no event), explained in the decision log, and its actions run.
+   */
+  #runTimedRule(
+    trigger: ScheduleTrigger,
+    rules: RuleSet,
+    context: RuleContext,
+    started: number,
+    why: Record<string, unknown>,
+  ): void {
+    const [result] = rules.evaluate([context], { now: this.#now, explain: 'fired' });
+    const fired = result?.fired ?? [];
+    this.#recordTrigger(trigger, null, fired.length > 0, started);
+    // Like rules on events: customers whose conditions simply do not hold leave no decision.
+    if (result === undefined || (fired.length === 0 && result.skipped.length === 0)) return;
+    this.#decision('rules', trigger.name, {
+      ...why,
+      fired: toJsonValue(
+        fired.map((f) => ({ rule_id: f.ruleId, priority: f.priority, explanation: f.explanation })),
+      ),
+      skipped: toJsonValue(result.skipped),
+    });
+    for (const rule of fired) {
+      this.#out.ruleFires.push({
+        ruleId: rule.ruleId,
+        customerId: this.#work.customerId,
+        firedAt: this.#now,
+      });
+      for (const action of rule.actions) {
+        this.#runAction(action, { source: 'rule', name: rule.ruleId }, null);
+      }
+    }
   }
 
   /** Brings every schedule plan of the customer up to date with its profile (see schedule-plans). */

@@ -118,6 +118,12 @@ export interface ScheduleTrigger extends RuntimeTrigger {
   readonly misfireGraceMs: number | null;
   /** Fires are moved into these hours, or null. */
   readonly businessHours: BusinessHours | null;
+  /**
+   * A rule run on this schedule instead of on events (a rule whose `schedule` is a `schedules`
+   * name or has `cron`): at each fire its conditions, exceptions and limits are checked for the
+   * customer and its actions run. Absent for a plain schedule trigger.
+   */
+  readonly rule?: RuleSet | undefined;
 }
 
 /** One journey: its current version, the versions enrollments are still on, and whether it is paused. */
