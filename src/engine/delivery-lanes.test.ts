@@ -90,11 +90,11 @@ journeys:
         { type: 'signed_up', customerId: id, occurredAt: Date.now(), payload: {} },
       ];
       await engine.ingest(signUp('a'));
-      await until(async () => sms.messages.length === 1, 'the first SMS');
+      await until(() => Promise.resolve(sms.messages.length === 1), 'the first SMS');
       expect(email.started).toBe(1);
       // The e-mail is still in flight; the next customer's journey runs and their SMS goes out.
       await engine.ingest(signUp('b'));
-      await until(async () => sms.messages.length === 2, 'the second SMS');
+      await until(() => Promise.resolve(sms.messages.length === 2), 'the second SMS');
       const emails = (await engine.store.listMessages({ channel: 'email', limit: 10 })).items;
       expect(emails.map((m) => m.status)).toEqual(['queued', 'queued']);
       email.release();
