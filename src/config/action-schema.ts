@@ -72,6 +72,10 @@ const sendParams = strictObject({
   content: messageContentSchema.optional(),
   priority: z.enum(MESSAGE_PRIORITIES).default('normal'),
   urgency: z.enum(['high', 'normal', 'low']).optional(),
+  business_hours: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Hold the message to the customer's next business hours." }),
 }).superRefine((p, ctx) => {
   exactlyOneOf(p, ['template', 'content'], 'send_message', ctx);
 });

@@ -74,6 +74,10 @@ const sendStep = strictObject({
   urgency: z.enum(['high', 'normal', 'low']).optional().meta({
     description: "With channel: auto, high urgency sends by SMS first (the spec's selectChannel).",
   }),
+  business_hours: z.boolean().default(false).meta({
+    description:
+      "Hold the message to the customer's next business hours (defaults.business_hours), e.g. a call-me request sent at night.",
+  }),
 }).superRefine((step, ctx) => {
   exactlyOneOf(step, ['template', 'content'], 'a send step', ctx);
 });

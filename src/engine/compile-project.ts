@@ -202,6 +202,7 @@ export function compileProject(
     templates: new Map(
       Object.entries(templates).map(([name, template]) => [name, templateContents(template)]),
     ),
+    businessHours: projectBusinessHours(config),
     contactPolicy,
     needsContacts: contactPolicy !== null || usesChannelSelection(config),
   };
@@ -248,6 +249,16 @@ function quietHoursByChannel(config: WaymarkConfig): Map<string, DailyWindow> {
   return windows;
 }
 
+/** `defaults.business_hours`, compiled. */
+function projectBusinessHours(config: WaymarkConfig): BusinessHours {
+  const hours = config.defaults.business_hours;
+  return {
+    days: hours.days.map((d) => WEEKDAY_NUMBER[d]),
+    hours: { startMinute: hours.hours.startMinute, endMinute: hours.hours.endMinute },
+    holidays: new Set(hours.holidays),
+  };
+}
+
 /** A `schedules` entry compiled for the processor: when it fires, in which zone, misfire policy. */
 function compileSchedule(
   schedule: WaymarkConfig['schedules'][number],
@@ -279,12 +290,7 @@ function compileSchedule(
     throw new WaymarkError('PROJECT_INVALID', `schedule '${schedule.name}' has no timing`);
   }
   const zone = schedule.timezone;
-  const hours = config.defaults.business_hours;
-  const businessHours: BusinessHours = {
-    days: hours.days.map((d) => WEEKDAY_NUMBER[d]),
-    hours: { startMinute: hours.hours.startMinute, endMinute: hours.hours.endMinute },
-    holidays: new Set(hours.holidays),
-  };
+  const businessHours = projectBusinessHours(config);
   return {
     scheduleName: schedule.name,
     timing,

@@ -51,7 +51,7 @@ import {
 } from '../journeys/index.js';
 import type { ResolvedAction, RuleContext, RuleSet } from '../rules/index.js';
 import type { RuntimeProject, RuntimeTrigger, ScheduleTrigger } from './project.js';
-import { customerZone, windowEnd } from '../scheduling/index.js';
+import { customerZone, nextOpenMoment, windowEnd } from '../scheduling/index.js';
 import {
   DEAD_LETTER_RETRY_COMMAND,
   FALLBACK_COMMAND,
@@ -1010,6 +1010,7 @@ class CustomerRun {
           template,
           variant: rendered?.variant ?? null,
           urgency: stringValue(params['urgency']) ?? null,
+          business_hours: params['business_hours'] === true,
         });
         return;
       }
@@ -1189,6 +1190,7 @@ class CustomerRun {
             template: effect.template,
             variant: effect.variant,
             urgency: effect.urgency,
+            business_hours: effect.businessHours,
           });
           break;
         case 'schedule_timer':
@@ -1319,11 +1321,13 @@ class CustomerRun {
         });
       }
     }
-    let sendAt = this.#now;
+    const zone = customerZone(attributes, this.#project.defaultZone);
+    const wantsBusinessHours = payload['business_hours'] === true;
+    // Business hours first, so the caps are checked for the window the message will go out in.
+    let sendAt = wantsBusinessHours ? this.#businessHoursFrom(message, this.#now, zone) : this.#now;
     const policy = this.#project.contactPolicy;
     if (policy !== null) {
-      const zone = customerZone(attributes, this.#project.defaultZone);
-      const decision = decideContact(policy, message, this.#contacts, attributes, this.#now, zone);
+      const decision = decideContact(policy, message, this.#contacts, attributes, sendAt, zone);
       if (decision.kind === 'suppress') {
         this.#out.messages.push({
           ...message,
@@ -1345,6 +1349,8 @@ class CustomerRun {
           limit: decision.limit,
           until: new Date(sendAt).toISOString(),
         });
+        // A cap that opens at midnight opens outside business hours.
+        if (wantsBusinessHours) sendAt = this.#businessHoursFrom(message, sendAt, zone);
       }
     }
     const quietEnd = this.#quietHoursEnd(message, sendAt);
@@ -1527,6 +1533,17 @@ class CustomerRun {
         ...extra,
       },
     });
+  }
+
+  /** The first business moment at or after `at` (a `message.deferred` event when it moves). */
+  #businessHoursFrom(message: MessageRecord, at: Instant, zone: string): Instant {
+    const open = nextOpenMoment(this.#project.businessHours, at, zone);
+    if (open === null || open <= at) return at;
+    this.#messageEvent('message.deferred', message, {
+      reason: 'business_hours',
+      until: new Date(open).toISOString(),
+    });
+    return open;
   }
 
   /**

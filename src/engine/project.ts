@@ -54,6 +54,8 @@ export interface RuntimeProject {
    * (journey send steps carry their own compiled copy).
    */
   readonly templates: ReadonlyMap<string, CompiledSendStep['contents']>;
+  /** `defaults.business_hours`, for sends that wait for them. */
+  readonly businessHours: BusinessHours;
   /** Customer contact caps and fatigue rules; null when the project has none. */
   readonly contactPolicy: ContactPolicy | null;
   /**

@@ -50,6 +50,7 @@ export interface CompiledSendStep extends CompiledStepBase {
   readonly channel: string;
   readonly priority: MessagePriority;
   readonly urgency: 'high' | 'normal' | 'low' | null;
+  readonly businessHours: boolean;
   /** Template name when the step names one. */
   readonly template: string | null;
   /**
@@ -370,6 +371,7 @@ export function compileJourney(
           channel: step.channel,
           priority: step.priority ?? 'normal',
           urgency: step.urgency ?? null,
+          businessHours: step.business_hours ?? false,
           template: step.template ?? null,
           contents: sendContents(step.template, step.content, path),
         };

@@ -58,6 +58,8 @@ export interface SendStepDefinition extends StepBase {
   readonly priority?: MessagePriority | undefined;
   /** `high` asks channel selection (`channel: auto`) for the fastest channel. */
   readonly urgency?: 'high' | 'normal' | 'low' | undefined;
+  /** Hold the message to the customer's next business hours. */
+  readonly business_hours?: boolean | undefined;
 }
 
 /**

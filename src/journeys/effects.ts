@@ -28,6 +28,8 @@ export interface SendMessageEffect {
   readonly variant: string | null;
   /** The step's urgency, for channel selection. */
   readonly urgency: 'high' | 'normal' | 'low' | null;
+  /** Whether the message waits for the customer's business hours. */
+  readonly businessHours: boolean;
   /** Placeholders that had no value (rendered as empty text). */
   readonly missing: readonly string[];
 }

@@ -99,6 +99,7 @@ function send(run: Run, step: CompiledSendStep): StepOutcome {
     template: step.template,
     variant: choice?.variant ?? null,
     urgency: step.urgency,
+    businessHours: step.businessHours,
     missing: rendered.missing,
   });
   run.completeStep(step, visit, {
