@@ -351,3 +351,53 @@ describe('signed provider callbacks', () => {
     }
   });
 });
+
+describe('provider health', () => {
+  it('/healthz and /metrics report each provider, its circuit and why it is unusable', async () => {
+    const { createMetrics } = await import('../observability/index.js');
+    const configured = await Engine.open({
+      config: loadConfigFromString(`
+channels:
+  email:
+    providers:
+      - { name: main, provider: sendgrid, settings: { from: "hi@acme.example" } }
+      - { name: spare, provider: sendgrid }
+`),
+      store: await openStore({ file: ':memory:' }),
+      clock,
+      delivery: 'configured',
+      secrets: { SENDGRID_API_KEY: 'key' },
+    });
+    const metrics = createMetrics();
+    const api = buildApi(configured, { metrics });
+    try {
+      const health = await api.inject({ method: 'GET', url: '/healthz' });
+      expect(health.json()).toEqual({
+        status: 'ok',
+        providers: [
+          {
+            channel: 'email',
+            provider: 'main',
+            kind: 'sendgrid',
+            circuit: 'closed',
+            problem: null,
+          },
+          {
+            channel: 'email',
+            provider: 'spare',
+            kind: 'sendgrid',
+            circuit: 'closed',
+            problem: expect.stringContaining('settings.from') as unknown as string,
+          },
+        ],
+      });
+      const scrape = await api.inject({ method: 'GET', url: '/metrics' });
+      expect(scrape.body).toContain(
+        'delivery_provider_circuit_state{channel="email",provider="main"} 0',
+      );
+    } finally {
+      await api.close();
+      await configured.close();
+    }
+  });
+});

@@ -506,8 +506,19 @@ export const openApiDocumentSchema = named(
 /** `GET /healthz` */
 export const healthSchema = named(
   'Health',
-  'The server answers and its store is reachable.',
-  z.object({ status: z.literal('ok') }),
+  "The server answers and its store is reachable; each channel provider's circuit.",
+  z.object({
+    status: z.literal('ok'),
+    providers: z.array(
+      z.object({
+        channel: z.string(),
+        provider: z.string(),
+        kind: z.string(),
+        circuit: z.enum(['closed', 'half_open', 'open']),
+        problem: z.string().nullable(),
+      }),
+    ),
+  }),
 );
 
 /** The guide's `DeadLetterItem`, with the channel, category and retry link Waymark adds. */

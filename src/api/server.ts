@@ -58,6 +58,13 @@ export function buildApi(engine: Engine, options: ApiOptions = {}): FastifyInsta
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const metrics = options.metrics ?? createMetrics({ log: options.log ?? engine.log });
   metrics.watchStore(engine.store);
+  metrics.watchProviders(() =>
+    [...engine.routes.values()].flatMap((route) =>
+      route
+        .health()
+        .map((p) => ({ channel: route.channel, provider: p.provider, circuit: p.circuit })),
+    ),
+  );
   const ctx: ApiContext = { engine, metrics, log: options.log ?? engine.log };
 
   const app = Fastify({

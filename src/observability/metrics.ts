@@ -52,6 +52,11 @@ export interface Metrics {
    * store cannot be read, the per-stage gauge is empty and `queue_depth` is NaN.
    */
   watchStore(store: Store): void;
+  /**
+   * Reads `delivery_provider_circuit_state{channel,provider}` (0 closed, 1 half open, 2 open) from
+   * this function at every scrape.
+   */
+  watchProviders(health: () => readonly ProviderHealth[]): void;
   /** Counts ingested events by outcome. */
   countIngested(result: IngestResult, count: number): void;
   /** The text exposition format. */
@@ -59,6 +64,15 @@ export interface Metrics {
   /** Content type of `exposition()`. */
   readonly contentType: string;
 }
+
+/** One provider's circuit, as the delivery routes report it. */
+export interface ProviderHealth {
+  readonly channel: string;
+  readonly provider: string;
+  readonly circuit: 'closed' | 'half_open' | 'open';
+}
+
+const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
 /** Label value used when a journey event lacks the field a label is read from. */
 const UNKNOWN = 'unknown';
@@ -69,6 +83,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
   let store: Store | null = null;
+  let providers: (() => readonly ProviderHealth[]) | null = null;
 
   const enrollments = new Counter({
     name: 'journey_enrollments_total',
@@ -142,6 +157,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       }
     },
   });
+  const circuits: Gauge<'channel' | 'provider'> = new Gauge({
+    name: 'delivery_provider_circuit_state',
+    help: "Each provider's circuit: 0 closed, 1 half open (probing), 2 open (out of rotation).",
+    labelNames: ['channel', 'provider'] as const,
+    registers,
+    collect: () => {
+      if (providers === null) return;
+      circuits.reset();
+      for (const p of providers()) {
+        circuits.set({ channel: p.channel, provider: p.provider }, CIRCUIT_VALUE[p.circuit]);
+      }
+    },
+  });
   const queueDepth: Gauge = new Gauge({
     name: 'queue_depth',
     help: 'Events ingested but not yet processed (read from the store at scrape time).',
@@ -205,6 +233,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     sink,
     watchStore(target) {
       store = target;
+    },
+    watchProviders(health) {
+      providers = health;
     },
     countIngested(result, count) {
       if (count > 0) eventsIngested.inc({ result }, count);

@@ -27,7 +27,12 @@ export function systemRoutes(ctx: ApiContext, document: () => unknown): Route[] 
             details: { cause: error instanceof WaymarkError ? error.code : 'UNKNOWN' },
           });
         }
-        return { status: 200, body: { status: 'ok' } };
+        // Degraded providers do not make the server unhealthy (messages fail over); they are
+        // reported so an operator sees them.
+        const providers = [...ctx.engine.routes.values()].flatMap((route) =>
+          route.health().map((p) => ({ channel: route.channel, ...p })),
+        );
+        return { status: 200, body: { status: 'ok', providers } };
       },
     }),
     defineRoute({
