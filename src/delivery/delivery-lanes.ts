@@ -13,12 +13,14 @@ export class DeliveryLanes {
   readonly #dispatcher: MessageDispatcher;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #lanes: readonly string[];
+  readonly #lanes: string[];
   readonly #idleMs: number;
   #state: 'idle' | 'running' | 'closing' | 'closed' = 'idle';
   #loops: Promise<void>[] = [];
-  readonly #wakers = new Set<() => void>();
-  #wakePending = false;
+  /** The sleeping lanes' wake-ups, by lane. */
+  readonly #wakers = new Map<string, () => void>();
+  /** Lanes told to look again since their last pass. */
+  readonly #pending = new Set<string>();
 
   constructor(options: {
     dispatcher: MessageDispatcher;
@@ -43,10 +45,24 @@ export class DeliveryLanes {
     this.#loops = this.#lanes.map((lane) => this.#run(lane));
   }
 
-  /** Tells idle lanes to look for work now (new messages were committed). */
-  wake(): void {
-    this.#wakePending = true;
-    for (const wake of [...this.#wakers]) wake();
+  /**
+   * Tells idle lanes to look for work now (new messages were committed). With `lanes`, only
+   * those; a lane not running here is ignored.
+   */
+  wake(lanes?: Iterable<string>): void {
+    if (lanes === undefined) {
+      for (const lane of this.#lanes) this.#pending.add(lane);
+    } else {
+      for (const lane of lanes) {
+        // A channel first seen at run time (not in the config) gets its loop now.
+        if (this.#state === 'running' && !this.#lanes.includes(lane)) {
+          this.#lanes.push(lane);
+          this.#loops.push(this.#run(lane));
+        }
+        this.#pending.add(lane);
+      }
+    }
+    for (const [lane, wake] of [...this.#wakers]) if (this.#pending.has(lane)) wake();
   }
 
   /** Finishes every lane's current pass and stops; idempotent. */
@@ -73,24 +89,21 @@ export class DeliveryLanes {
         });
       }
       if (handled > 0 || (this.#state as string) !== 'running') continue;
-      await this.#sleep();
+      await this.#sleep(lane);
     }
   }
 
-  #sleep(): Promise<void> {
-    if (this.#wakePending) {
-      this.#wakePending = false;
-      return Promise.resolve();
-    }
+  #sleep(lane: string): Promise<void> {
+    if (this.#pending.delete(lane)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        this.#wakers.delete(done);
-        this.#wakePending = false;
+        this.#wakers.delete(lane);
+        this.#pending.delete(lane);
         resolve();
       };
       const timer = setTimeout(done, this.#idleMs);
-      this.#wakers.add(done);
+      this.#wakers.set(lane, done);
     });
   }
 }

@@ -155,6 +155,8 @@ export class Engine {
   /** How provider callbacks are authenticated (see `EngineOptions.feedbackVerification`). */
   readonly feedbackVerification: FeedbackVerification;
   readonly #lanes: DeliveryLanes;
+  /** Channels the worker queued messages for since the lanes were last woken. */
+  readonly #newMessageLanes = new Set<string>();
   #config: LoadedConfig;
   #project: RuntimeProject;
   #started = false;
@@ -245,11 +247,16 @@ export class Engine {
     this.worker = new Worker({
       store: this.store,
       clock: this.clock,
-      process: (batch, now) =>
-        processBatch(this.#project, batch, now, this.ids, {
+      process: (batch, now) => {
+        const result = processBatch(this.#project, batch, now, this.ids, {
           elapsed: elapsedMs,
           storeDeliveredChannels,
-        }),
+        });
+        for (const entry of result.outbox) {
+          if (entry.kind === 'message' && entry.lane != null) this.#newMessageLanes.add(entry.lane);
+        }
+        return result;
+      },
       dispatcher: this.dispatcher,
       log: this.log,
       options: {
@@ -397,12 +404,19 @@ export class Engine {
   start(): void {
     this.#started = true;
     this.#lanes.start();
+    this.worker.watchOutbox(false);
     this.worker.start();
   }
 
-  /** In server mode the lanes send; the worker only tells them there may be new messages. */
+  /**
+   * In server mode the lanes send; the worker only tells the lanes its batches gave messages to
+   * (a lane with nothing new is left asleep rather than sent to look).
+   */
   #wakeLanes(): Promise<number> {
-    this.#lanes.wake();
+    if (this.#newMessageLanes.size > 0) {
+      this.#lanes.wake(this.#newMessageLanes);
+      this.#newMessageLanes.clear();
+    }
     return Promise.resolve(0);
   }
 

@@ -42,6 +42,7 @@ export class Worker {
   readonly #process: BatchProcessor;
   readonly #dispatcher: OutboxDispatcher;
   readonly #log: Logger;
+  #watchOutbox = true;
   readonly #options: Required<WorkerOptions>;
   readonly #beforePass: (now: Instant) => Promise<void>;
   #state: State = 'idle';
@@ -126,6 +127,15 @@ export class Worker {
     return total;
   }
 
+  /**
+   * Whether the loop wakes for due outbox entries. Off when delivery lanes send the messages
+   * (server mode): a due message the worker cannot send would otherwise wake it again and again
+   * until a lane claims it. Other outbox entries are then picked up on the idle poll.
+   */
+  watchOutbox(on: boolean): void {
+    this.#watchOutbox = on;
+  }
+
   /** Starts the background loop (server mode). */
   start(): void {
     if (this.#state !== 'idle') return;
@@ -176,7 +186,7 @@ export class Worker {
     }
     const [timer, outbox] = await Promise.all([
       this.#store.nextTimerDueAt().catch(() => null),
-      this.#store.nextOutboxAvailableAt().catch(() => null),
+      this.#watchOutbox ? this.#store.nextOutboxAvailableAt().catch(() => null) : null,
     ]);
     const next = Math.min(timer ?? Infinity, outbox ?? Infinity);
     const untilTimer = next === Infinity ? Infinity : Math.max(0, next - this.#clock.now());

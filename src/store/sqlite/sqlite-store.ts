@@ -460,14 +460,18 @@ export class SqliteStore implements Store {
       checkPageLimit(options.limit);
       const kinds = options.kinds === undefined ? null : JSON.stringify(options.kinds);
       const heldUntil = options.now + (options.leaseMs ?? DEFAULT_OUTBOX_LEASE_MS);
+      const claimable = () =>
+        options.lanes === undefined
+          ? q.claimableOutbox.all(options.now, kinds, kinds, options.limit)
+          : options.lanes.flatMap((lane) =>
+              q.claimableOutboxInLane.all(lane, options.now, options.limit),
+            );
+      // Most polls find nothing: look without the write lock first, so idle delivery lanes never
+      // queue behind ingestion for it.
+      if (claimable().length === 0) return [];
       return this.#db
         .transaction(() => {
-          const rows =
-            options.lanes === undefined
-              ? q.claimableOutbox.all(options.now, kinds, kinds, options.limit)
-              : options.lanes.flatMap((lane) =>
-                  q.claimableOutboxInLane.all(lane, options.now, options.limit),
-                );
+          const rows = claimable();
           const wanted = options.kinds === undefined ? null : new Set<string>(options.kinds);
           const claimed = rows
             .filter((row) => wanted === null || wanted.has(row.kind))
