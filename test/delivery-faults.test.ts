@@ -30,7 +30,9 @@ async function sendgrid(apiKey: string): Promise<SendgridFake> {
   return fake;
 }
 
-async function twilio(options: { invalidNumbers?: string[] } = {}): Promise<TwilioFake> {
+async function twilio(
+  options: { invalidNumbers?: string[]; stoppedNumbers?: string[] } = {},
+): Promise<TwilioFake> {
   const fake = await TwilioFake.start({
     accountSid: ACCOUNT,
     authToken: SECRETS.TWILIO_TOKEN,
@@ -258,6 +260,10 @@ describe('delivery under provider faults', () => {
     expect(dead?.originalMessage['tried']).toEqual(['email', 'sms']);
     const alerts = await store.listAlerts({ limit: 10 });
     expect(alerts.map((a) => a.data['type'])).toEqual(['dead_letter']);
+    // The refusals taught the profiles: a bounce stamp per refused channel (cooldowns read it).
+    const fatigueOf = async (id: string) => (await store.getCustomer(id))?.attributes['fatigue'];
+    expect(Object.keys((await fatigueOf('u1')) as object)).toEqual(['email']);
+    expect(Object.keys((await fatigueOf('u2')) as object).sort()).toEqual(['email', 'sms']);
 
     // Fix the phone number, then retry: the processor reads the profile afresh.
     await engine.ingest([
@@ -280,5 +286,45 @@ describe('delivery under provider faults', () => {
     expect((await store.getDeadLetter(dead?.id ?? ''))?.status).toBe('retrying');
     const all = await allMessages(store);
     expectNoDuplicates(email.counts(), twilioCounts(sms, all));
+  });
+
+  it('a recipient who replied STOP (Twilio 21610) loses SMS consent: the next message never reaches Twilio', async () => {
+    const sms = await twilio({ stoppedNumbers: ['+15550000007'] });
+    const { engine, clock, store } = await engineFor(`
+channels:
+  sms:
+    provider: twilio
+    settings: { base_url: "${sms.baseUrl}", account_sid: "${ACCOUNT}", auth_token_env: TWILIO_TOKEN, from: "+15550009999", status_callback_url: "http://127.0.0.1:9/status" }
+journeys:
+  - id: texts
+    entry: { event: ping, re_entry: always }
+    stages:
+      - id: s
+        steps:
+          - { id: t, type: send, channel: sms, content: { body: "Hello" } }
+`);
+    const ping = () =>
+      engine.ingest([{ type: 'ping', customerId: 'stop', occurredAt: clock.now(), payload: {} }]);
+    await engine.ingest([
+      {
+        type: 'customer.created',
+        customerId: 'stop',
+        occurredAt: T0,
+        payload: { properties: { phone: '+15550000007' } },
+      },
+    ]);
+    await ping();
+    await settle(engine, clock, store);
+    expect((await store.getCustomer('stop'))?.attributes['consents']).toEqual({ sms: false });
+    clock.advance(60_000);
+    await ping();
+    await settle(engine, clock, store);
+    const messages = await allMessages(store);
+    expect(messages.map((m) => [m.status, m.error])).toEqual([
+      // An opt-out is skipped and logged, not dead-lettered: no retry can fix it.
+      ['failed', expect.stringContaining('21610') as unknown as string],
+      ['suppressed', 'opted_out'],
+    ]);
+    expect(sms.count(messages[1]?.id ?? '')).toBe(0);
   });
 });

@@ -34,6 +34,7 @@ import type {
 import type { RetryPolicy } from '../config/index.js';
 import type { ChannelRoute, RouteResult } from './channel-route.js';
 import type { FailureCategory, OutgoingMessage } from './provider.js';
+import { FEEDBACK_COMMAND } from './feedback.js';
 import { decideRetry } from './retry-plan.js';
 
 /** The command event a fallback writes into the customer's log. */
@@ -402,6 +403,7 @@ class Outcomes {
     const message = payload.message;
     const seq = entry.seq ?? 0;
     this.#out.completed.push(seq);
+    this.#learnFromRefusal(message, reason);
     const tried = [...(payload.tried ?? []), message.channel];
     // A selected channel's route (channel: auto) replaces the configured fallback chain.
     const fallback =
@@ -445,6 +447,13 @@ class Outcomes {
       if (decision.alert) this.#noteAlert(message.channel, error, true);
       return;
     }
+    if (reason === 'unsubscribed') {
+      // The spec's "permanent: skip, log": nobody can fix an opt-out by retrying, so it is no
+      // dead letter; consent is withdrawn by the feedback above.
+      this.#update(message, 'failed', attempts, error, provider, null);
+      this.#event('message.failed', message, details);
+      return;
+    }
     const deadLetter: DeadLetterRecord = {
       id: this.#o.ids.next('dlq'),
       messageId: message.id,
@@ -465,6 +474,30 @@ class Outcomes {
     this.#update(message, 'dead_lettered', attempts, error, provider, null);
     this.#event('message.dead_lettered', message, { ...details, dead_letter_id: deadLetter.id });
     this.#noteDeadLetter(message.channel, error, decision.alert);
+  }
+
+  /**
+   * A provider that refuses a recipient as unsubscribed (Twilio 21610: they replied STOP) or as
+   * invalid says something about the customer, not only this message: it goes to the customer's
+   * log as feedback, so consent is withdrawn or the bounce cooldown starts, and the next message
+   * does not hit the same wall. The fallback and the message status are this dispatcher's, so the
+   * feedback is marked as already handled.
+   */
+  #learnFromRefusal(message: MessageRecord, reason: string | undefined): void {
+    if (reason !== 'unsubscribed' && reason !== 'invalid_recipient') return;
+    this.#out.commands.push({
+      type: FEEDBACK_COMMAND,
+      customerId: message.customerId,
+      occurredAt: this.#now,
+      idempotencyKey: `feedback:${message.id}:refused`,
+      payload: {
+        kind: reason === 'unsubscribed' ? 'unsubscribed' : 'bounced',
+        message_id: message.id,
+        message: message as unknown as JsonObject,
+        reason: `refused by the provider: ${reason}`,
+        handled: true,
+      },
+    });
   }
 
   #noteDeadLetter(channel: string, error: string, alert: boolean): void {

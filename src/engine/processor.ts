@@ -440,8 +440,11 @@ class CustomerRun {
         return;
       case 'failed':
       case 'bounced': {
-        update({ status: 'failed', error: reason === null ? kind : `${kind}: ${reason}` });
         if (kind === 'bounced') this.#noteFeedback(message.channel, 'bounce', at);
+        // A refusal the dispatcher already recorded (status, fallback, events) only teaches the
+        // profile here.
+        if (event.payload['handled'] === true) return;
+        update({ status: 'failed', error: reason === null ? kind : `${kind}: ${reason}` });
         this.#messageEvent(kind === 'bounced' ? 'message.bounced' : 'message.failed', message, {
           ...detail,
           after_sending: true,
