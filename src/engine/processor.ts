@@ -22,14 +22,12 @@ import {
   isValidTimeZone,
   type AlertRecord,
   type CustomerRecord,
-  type ContactRecord,
   type CustomerWork,
   type EnrollmentRecord,
   type IdSource,
   type Instant,
   type JsonObject,
   type MessageRecord,
-  type MessageUpdate,
   type SchedulePlanRecord,
   type StoredEvent,
   type TaskRecord,
@@ -51,21 +49,14 @@ import {
 } from '../journeys/index.js';
 import type { ResolvedAction, RuleContext, RuleSet } from '../rules/index.js';
 import type { RuntimeProject, RuntimeTrigger, ScheduleTrigger } from './project.js';
-import { customerZone, nextOpenMoment, windowEnd } from '../scheduling/index.js';
 import {
   DEAD_LETTER_RETRY_COMMAND,
   FALLBACK_COMMAND,
   FEEDBACK_COMMAND,
-  type Feedback,
-  AUTO_CHANNEL,
-  decideContact,
-  selectChannel,
-  fitToLimit,
-  hasOptedOut,
-  needsAddress,
-  recipientsOf,
 } from '../delivery/index.js';
 import { planSchedule } from './schedule-plans.js';
+import { CustomerMessages, type MessagesMark } from './customer-messages.js';
+import { stringField, stringList } from './payload.js';
 
 /** Event types the engine itself writes to the event log (API commands); clients may not post them. */
 export const COMMAND_EVENT_PREFIX = 'waymark.';
@@ -136,8 +127,8 @@ interface Snapshot {
   changedTriggerStates: Set<string>;
   plans: Map<string, SchedulePlanRecord>;
   changedPlans: Set<string>;
-  /** Length of the contact ledger before the input (it only grows within an input). */
-  contacts: number;
+  /** Where the customer's messages stood before the input. */
+  messages: MessagesMark;
   eventAnchors: Map<string, Instant>;
   firedPlans: Set<string>;
 }
@@ -150,7 +141,6 @@ class CustomerRun {
   readonly #ids: IdSource;
   readonly #out: WorkResult;
   readonly #elapsed: () => number;
-  readonly #storeDeliveredChannels: ReadonlySet<string>;
   #customer: CustomerRecord | null;
   #deleted = false;
   #customerChanged = false;
@@ -166,20 +156,13 @@ class CustomerRun {
   #eventAnchors = new Map<string, Instant>();
   /** Cron schedule triggers whose timer fired in this batch (to be rescheduled). */
   #firedPlans = new Set<string>();
-  /** The customer's contact ledger: loaded, plus every message this batch sends. */
-  readonly #contacts: ContactRecord[];
-  /**
-   * Messages the current input wants to send, gated together at its end in priority order, so
-   * that when a cap bites the most important message gets the budget that is left.
-   */
-  #pendingSends: { message: MessageRecord; payload: JsonObject; tried: readonly string[] }[] = [];
   /** The event or timer being applied, and how many keyed effects it produced so far. */
+  /** The customer's messages: the gate, the contact ledger, feedback. */
+  readonly #messages: CustomerMessages;
   #inputKey = '';
   /** The event being applied (null for a timer): what action templates render against. */
   #currentEvent: StoredEvent | null = null;
   #inputEffects = 0;
-  /** Messages engaged with earlier in this run (so `message.engaged` knows the first time). */
-  readonly #engaged = new Set<string>();
   #viewCache: {
     profile: CustomerRecord | null;
     active: string[];
@@ -201,12 +184,30 @@ class CustomerRun {
     this.#ids = ids;
     this.#out = out;
     this.#elapsed = settings.elapsed;
-    this.#storeDeliveredChannels = settings.storeDeliveredChannels;
     this.#customer = work.customer;
     this.#enrollments = new Map(work.enrollments.map((e) => [e.id, e]));
     this.#triggerStates = { ...work.triggerStates };
     this.#plans = new Map(work.schedulePlans.map((p) => [p.triggerName, p]));
-    this.#contacts = work.contacts.map((c) => ({ ...c }));
+    this.#messages = new CustomerMessages(
+      {
+        project,
+        now,
+        ids,
+        out,
+        storeDeliveredChannels: settings.storeDeliveredChannels,
+        customer: () => this.#customer,
+        setAttributes: (attributes) => {
+          if (this.#customer === null) return;
+          this.#customer = { ...this.#customer, attributes, updatedAt: this.#now };
+          this.#customerChanged = true;
+        },
+        messageEvent: (type, message, extra) => {
+          this.#messageEvent(type, message, extra);
+        },
+        createTask: (task) => this.#createTask(task),
+      },
+      work.contacts,
+    );
   }
 
   run(): void {
@@ -218,11 +219,11 @@ class CustomerRun {
         this.#inputEffects = 0;
         if (input.kind === 'event') {
           this.#onEvent(input.event);
-          this.#flushSends();
+          this.#messages.flush();
           this.#out.processedEventSeqs.push(input.event.seq);
         } else {
           this.#onTimer(input.timer);
-          this.#flushSends();
+          this.#messages.flush();
           this.#out.firedTimerIds.push(input.timer.id);
         }
       } catch (error) {
@@ -343,7 +344,7 @@ class CustomerRun {
         if (failed === undefined || to === null) return;
         const tried = stringList(event.payload['tried']);
         const { template, variant, route } = event.payload;
-        this.#sendOn(
+        this.#messages.sendOn(
           to,
           failed,
           {
@@ -357,7 +358,7 @@ class CustomerRun {
         return;
       }
       case FEEDBACK_COMMAND:
-        this.#onFeedback(event);
+        this.#messages.applyFeedback(event);
         return;
       case DEAD_LETTER_RETRY_COMMAND: {
         // Someone retried a dead letter (after fixing the data, perhaps): the message is queued
@@ -384,7 +385,7 @@ class CustomerRun {
           dead_letter_id: stringField(event.payload, 'dead_letter_id'),
           original_message_id: dead.id,
         });
-        this.#queueMessage(retry, {
+        this.#messages.queue(retry, {
           template: original['template'] ?? null,
           variant: original['variant'] ?? null,
           message: retry as unknown as JsonObject,
@@ -406,113 +407,6 @@ class CustomerRun {
       default:
         throw new Error(`unknown command '${event.type}'`);
     }
-  }
-
-  /**
-   * Applies delivery feedback (see `recordFeedback`): the message's status or engagement stamps,
-   * consent and fatigue state on the profile, the `message.*` journey event, and for a bounce or a
-   * late failure the channel's fallback.
-   */
-  #onFeedback(event: StoredEvent): void {
-    const message = event.payload['message'] as unknown as MessageRecord | undefined;
-    const kind = stringField(event.payload, 'kind');
-    if (message === undefined || kind === null) return;
-    const at = event.occurredAt;
-    const reason = stringField(event.payload, 'reason');
-    const update = (change: Partial<Omit<MessageUpdate, 'messageId' | 'at'>>): void => {
-      this.#out.messageUpdates.push({
-        messageId: message.id,
-        at,
-        status: null,
-        error: null,
-        readAt: null,
-        engagedAt: null,
-        ...change,
-      });
-    };
-    const detail: JsonObject = reason === null ? {} : { reason };
-    switch (kind) {
-      case 'delivered':
-        // A late "delivered" never overrides what came after it (a bounce, a failure).
-        if (message.status === 'sent' || message.status === 'queued')
-          update({ status: 'delivered' });
-        this.#messageEvent('message.delivered', message, detail);
-        return;
-      case 'failed':
-      case 'bounced': {
-        if (kind === 'bounced') this.#noteFeedback(message.channel, 'bounce', at);
-        // A refusal the dispatcher already recorded (status, fallback, events) only teaches the
-        // profile here.
-        if (event.payload['handled'] === true) return;
-        update({ status: 'failed', error: reason === null ? kind : `${kind}: ${reason}` });
-        this.#messageEvent(kind === 'bounced' ? 'message.bounced' : 'message.failed', message, {
-          ...detail,
-          after_sending: true,
-        });
-        if (this.#customer !== null) {
-          this.#fallBack(message, { template: null, variant: null }, [message.channel], kind);
-        }
-        return;
-      }
-      case 'complained':
-      case 'unsubscribed': {
-        // Either one withdraws consent for the channel; the cooldown starts now.
-        this.#noteFeedback(
-          message.channel,
-          kind === 'complained' ? 'complaint' : 'unsubscribe',
-          at,
-        );
-        this.#withdrawConsent(message.channel);
-        this.#messageEvent(
-          kind === 'complained' ? 'message.complained' : 'message.unsubscribed',
-          message,
-          detail,
-        );
-        return;
-      }
-      case 'opened':
-      case 'clicked':
-      case 'read': {
-        update({ engagedAt: at, readAt: kind === 'read' ? at : null });
-        const url = stringField(event.payload, 'url');
-        // The message in the payload is as it was when the feedback arrived; engagements applied
-        // earlier in this run are not in it yet.
-        const first = message.engagedAt == null && !this.#engaged.has(message.id);
-        this.#engaged.add(message.id);
-        // The spec's message.engaged, once per engagement.
-        this.#messageEvent('message.engaged', message, {
-          engagement: kind,
-          first,
-          ...(url === null ? {} : { url }),
-        });
-        return;
-      }
-      default:
-        throw new Error(`unknown feedback kind '${kind}'`);
-    }
-  }
-
-  /** Stamps `fatigue.<channel>.last_<kind>_at` on the profile (what fatigue cooldowns read). */
-  #noteFeedback(channel: string, kind: Feedback, at: Instant): void {
-    if (this.#customer === null) return;
-    const attributes = { ...this.#customer.attributes };
-    const fatigue = { ...(asObject(attributes['fatigue']) ?? {}) };
-    fatigue[channel] = {
-      ...(asObject(fatigue[channel]) ?? {}),
-      [`last_${kind}_at`]: new Date(at).toISOString(),
-    };
-    attributes['fatigue'] = fatigue;
-    this.#customer = { ...this.#customer, attributes, updatedAt: this.#now };
-    this.#customerChanged = true;
-  }
-
-  /** Records `consents.<channel>: false` (what the opt-out check reads). */
-  #withdrawConsent(channel: string): void {
-    if (this.#customer === null) return;
-    const attributes = { ...this.#customer.attributes };
-    attributes['consents'] = { ...(asObject(attributes['consents']) ?? {}), [channel]: false };
-    this.#customer = { ...this.#customer, attributes, updatedAt: this.#now };
-    this.#customerChanged = true;
   }
 
   // ---- profile -----------------------------------------------------------------------------
@@ -1008,7 +902,7 @@ class CustomerRun {
           updatedAt: this.#now,
           error: null,
         };
-        this.#queueMessage(message, {
+        this.#messages.queue(message, {
           message,
           template,
           variant: rendered?.variant ?? null,
@@ -1187,7 +1081,7 @@ class CustomerRun {
     for (const effect of effects) {
       switch (effect.type) {
         case 'send_message':
-          this.#queueMessage(effect.message, {
+          this.#messages.queue(effect.message, {
             // Records from the runtime are plain JSON already; no copy needed.
             message: effect.message as unknown as JsonObject,
             template: effect.template,
@@ -1249,278 +1143,6 @@ class CustomerRun {
     });
   }
 
-  /**
-   * A message the batch sends. Checked first, in this order: consent (an opted-out customer gets a
-   * `suppressed` message), address (none: `failed`), both of which fall back to the channel's
-   * `fallback` at once; then the SMS `character_limit`. A message that may go is delivered right here
-   * when its channel is the store itself (the event matches what the dispatcher writes for a
-   * delivered message), else queued in the outbox in its channel's lane, held to the end of quiet
-   * hours when it falls inside them.
-   */
-  #queueMessage(message: MessageRecord, payload: JsonObject, tried: readonly string[] = []): void {
-    this.#pendingSends.push({ message, payload, tried });
-  }
-
-  /** Gates the current input's messages, most important first (stable within a priority). */
-  #flushSends(): void {
-    while (this.#pendingSends.length > 0) {
-      let next = 0;
-      for (let i = 1; i < this.#pendingSends.length; i++) {
-        const a = this.#pendingSends[i];
-        const b = this.#pendingSends[next];
-        if (a && b && PRIORITY_RANK[a.message.priority] < PRIORITY_RANK[b.message.priority])
-          next = i;
-      }
-      const [send] = this.#pendingSends.splice(next, 1);
-      if (send) this.#gateMessage(send.message, send.payload, send.tried);
-    }
-  }
-
-  #gateMessage(message: MessageRecord, payload: JsonObject, tried: readonly string[]): void {
-    const attributes = this.#customer?.attributes ?? {};
-    if (message.channel === AUTO_CHANNEL) {
-      const selected = this.#selectChannel(message, payload);
-      if (selected === null) return;
-      ({ message, payload } = selected);
-    }
-    const channel = this.#project.channels.get(message.channel);
-    if (channel?.type === 'tasks') {
-      this.#deliverAsTask(message, channel.recipientField);
-      return;
-    }
-    if (channel !== undefined) {
-      if (channel.optOutCheck && hasOptedOut(attributes, channel.name, channel.type)) {
-        this.#out.messages.push({
-          ...message,
-          status: 'suppressed',
-          error: 'opted_out',
-          sendAt: null,
-        });
-        this.#messageEvent('message.suppressed', message, { reason: 'opted_out' });
-        this.#fallBack(message, payload, [...tried, message.channel], 'opted_out');
-        return;
-      }
-    }
-    const to =
-      channel?.recipientField == null ? [] : recipientsOf(attributes, channel.recipientField);
-    if (channel !== undefined && needsAddress(channel.type) && to.length === 0) {
-      this.#out.messages.push({ ...message, status: 'failed', error: 'no_address', sendAt: null });
-      this.#messageEvent('message.failed', message, {
-        reason: 'no_address',
-        field: channel.recipientField,
-      });
-      this.#fallBack(message, payload, [...tried, message.channel], 'no_address');
-      return;
-    }
-    const limit = channel?.characterLimit ?? null;
-    const body = message.content['body'];
-    if (limit !== null && typeof body === 'string') {
-      const fitted = fitToLimit(body, limit);
-      if (fitted.truncated) {
-        message = { ...message, content: { ...message.content, body: fitted.text } };
-        this.#messageEvent('message.truncated', message, {
-          character_limit: limit,
-          original_length: Array.from(body).length,
-        });
-      }
-    }
-    const zone = customerZone(attributes, this.#project.defaultZone);
-    const wantsBusinessHours = payload['business_hours'] === true;
-    // Business hours first, so the caps are checked for the window the message will go out in.
-    let sendAt = wantsBusinessHours ? this.#businessHoursFrom(message, this.#now, zone) : this.#now;
-    const policy = this.#project.contactPolicy;
-    if (policy !== null) {
-      const decision = decideContact(policy, message, this.#contacts, attributes, sendAt, zone);
-      if (decision.kind === 'suppress') {
-        this.#out.messages.push({
-          ...message,
-          status: 'suppressed',
-          error: decision.reason,
-          sendAt: null,
-        });
-        this.#messageEvent('message.suppressed', message, {
-          reason: decision.reason,
-          limit: decision.limit,
-          ...(decision.recommendation === null ? {} : { recommendation: decision.recommendation }),
-        });
-        return;
-      }
-      if (decision.kind === 'defer') {
-        sendAt = decision.until;
-        this.#messageEvent('message.deferred', message, {
-          reason: decision.reason,
-          limit: decision.limit,
-          until: new Date(sendAt).toISOString(),
-        });
-        // A cap that opens at midnight opens outside business hours.
-        if (wantsBusinessHours) sendAt = this.#businessHoursFrom(message, sendAt, zone);
-      }
-    }
-    const quietEnd = this.#quietHoursEnd(message, sendAt);
-    if (quietEnd !== null) {
-      // Held, not dropped: the outbox entry becomes available when the window ends.
-      sendAt = quietEnd;
-      this.#messageEvent('message.deferred', message, {
-        reason: 'quiet_hours',
-        until: new Date(sendAt).toISOString(),
-      });
-    }
-    this.#contacts.push({ channel: message.channel, at: sendAt, engaged: false });
-    const held = sendAt > this.#now;
-    const persistence = channel?.persistenceMs ?? null;
-    message = {
-      ...message,
-      sendAt,
-      status: held ? 'deferred' : 'queued',
-      ...(persistence === null ? {} : { expiresAt: sendAt + persistence }),
-    };
-    const queued: JsonObject = {
-      ...payload,
-      message: message as unknown as JsonObject,
-      to,
-      tried: [...tried],
-    };
-    if (held || !this.#storeDeliveredChannels.has(message.channel)) {
-      this.#out.messages.push(message);
-      this.#out.outbox.push(messageEntry(message, queued, sendAt));
-      return;
-    }
-    this.#out.messages.push({
-      ...message,
-      status: 'delivered',
-      sentAt: this.#now,
-      updatedAt: this.#now,
-    });
-    this.#messageEvent('message.sent', message, { delivered: true });
-  }
-
-  /**
-   * A message on a `tasks` channel is a task for a person, not a contact with the customer: it is
-   * created at once (no caps, consent or quiet hours), assigned to the profile field the channel
-   * names (`csm_id` by default), and the message is delivered with it.
-   */
-  #deliverAsTask(message: MessageRecord, assigneeField: string | null): void {
-    const attributes = this.#customer?.attributes ?? {};
-    const assignee =
-      assigneeField === null ? null : (recipientsOf(attributes, assigneeField)[0] ?? null);
-    const title =
-      stringField(message.content, 'title') ??
-      stringField(message.content, 'subject') ??
-      stringField(message.content, 'body') ??
-      'Follow up';
-    const task = this.#createTask({
-      title,
-      assignee,
-      dueAt: null,
-      journeyId: message.journeyId,
-      data: { message_id: message.id, content: message.content },
-    });
-    this.#out.messages.push({
-      ...message,
-      status: 'delivered',
-      sentAt: this.#now,
-      updatedAt: this.#now,
-      provider: 'tasks',
-      sendAt: this.#now,
-    });
-    this.#messageEvent('message.sent', message, { delivered: true, task_id: task.id });
-  }
-
-  /**
-   * Sends a message that cannot go on its channel on the channel's `fallback` instead, unless the
-   * chain already went through it. The new message keeps the content, priority and journey step;
-   * its key derives from the original's, so a replayed batch creates it once.
-   */
-  #fallBack(message: MessageRecord, payload: JsonObject, tried: string[], reason: string): void {
-    // A selected channel's route (channel: auto) replaces the configured fallback chain.
-    const route = stringList(payload['route']);
-    const next =
-      route.length > 0
-        ? (route.find((channel) => !tried.includes(channel)) ?? null)
-        : (this.#project.channels.get(message.channel)?.fallback ?? null);
-    if (next === null || tried.includes(next)) return;
-    this.#sendOn(next, message, payload, tried, reason);
-  }
-
-  /**
-   * The spec's selectChannel for a message on `channel: auto`, among the configured channels the
-   * customer can be reached on (enabled, an address, consent). The decision and its reasoning are
-   * a `message.channel_selected` journey event; the rest of the ranking becomes the message's
-   * fallback route. Null (with a failed message) when no channel can reach the customer.
-   */
-  #selectChannel(
-    message: MessageRecord,
-    payload: JsonObject,
-  ): { message: MessageRecord; payload: JsonObject } | null {
-    const attributes = this.#customer?.attributes ?? {};
-    const candidates = [...this.#project.channels.values()].filter(
-      (c) =>
-        c.enabled &&
-        // Channels that reach the customer; webhooks and tasks go to systems and people.
-        CUSTOMER_CHANNEL_TYPES.has(c.type) &&
-        !(c.optOutCheck && hasOptedOut(attributes, c.name, c.type)) &&
-        (!needsAddress(c.type) ||
-          (c.recipientField !== null && recipientsOf(attributes, c.recipientField).length > 0)),
-    );
-    const urgency = stringField(payload, 'urgency');
-    const decision = selectChannel({
-      preference: attributes['channel_preference'],
-      urgency: urgency === 'high' || urgency === 'normal' || urgency === 'low' ? urgency : null,
-      candidates,
-      history: this.#contacts.filter((c) => c.at <= this.#now),
-    });
-    if (decision === null) {
-      this.#out.messages.push({ ...message, status: 'failed', error: 'no_channel', sendAt: null });
-      this.#messageEvent('message.failed', message, { reason: 'no_channel' });
-      return null;
-    }
-    const chosen = { ...message, channel: decision.primary };
-    this.#messageEvent('message.channel_selected', chosen, {
-      primary: decision.primary,
-      fallback: [...decision.fallback],
-      reasoning: decision.reasoning,
-      confidence: decision.confidence,
-    });
-    return {
-      message: chosen,
-      payload: {
-        ...payload,
-        message: chosen,
-        route: [decision.primary, ...decision.fallback],
-      },
-    };
-  }
-
-  /** Queues a copy of `message` on channel `to` (a fallback), with a `message.fallback` event. */
-  #sendOn(
-    to: string,
-    message: MessageRecord,
-    payload: JsonObject,
-    tried: readonly string[],
-    reason: string,
-  ): void {
-    const copy: MessageRecord = {
-      ...message,
-      id: this.#ids.next('msg'),
-      channel: to,
-      status: 'queued',
-      idempotencyKey: `${message.idempotencyKey}>${to}`,
-      createdAt: this.#now,
-      sentAt: null,
-      updatedAt: this.#now,
-      error: null,
-      attempts: 0,
-      provider: null,
-      providerMessageId: null,
-    };
-    this.#messageEvent('message.fallback', message, {
-      reason,
-      to_channel: to,
-      fallback_message_id: copy.id,
-    });
-    this.#queueMessage(copy, { ...payload, message: copy as unknown as JsonObject }, tried);
-  }
-
   /** A `message.*` journey event with the fields the dispatcher's events carry too. */
   #messageEvent(type: string, message: MessageRecord, extra: JsonObject): void {
     this.#pushJourneyEvent({
@@ -1536,29 +1158,6 @@ class CustomerRun {
         ...extra,
       },
     });
-  }
-
-  /** The first business moment at or after `at` (a `message.deferred` event when it moves). */
-  #businessHoursFrom(message: MessageRecord, at: Instant, zone: string): Instant {
-    const open = nextOpenMoment(this.#project.businessHours, at, zone);
-    if (open === null || open <= at) return at;
-    this.#messageEvent('message.deferred', message, {
-      reason: 'business_hours',
-      until: new Date(open).toISOString(),
-    });
-    return open;
-  }
-
-  /**
-   * When the quiet hours a message falls into end, in the customer's local time, or null when it
-   * may go now. Critical messages are never held.
-   */
-  #quietHoursEnd(message: MessageRecord, at: Instant): Instant | null {
-    const window = this.#project.quietHours.get(message.channel);
-    if (window === undefined || message.priority === 'critical') return null;
-    const zone = customerZone(this.#customer?.attributes ?? {}, this.#project.defaultZone);
-    const end = windowEnd(window, at, zone);
-    return end === at ? null : end;
   }
 
   /** Journey events are published from their own log (by cursor), so no outbox row is needed. */
@@ -1601,7 +1200,7 @@ class CustomerRun {
       triggerStates: { ...this.#triggerStates },
       changedTriggerStates: new Set(this.#changedTriggerStates),
       plans: new Map(this.#plans),
-      contacts: this.#contacts.length,
+      messages: this.#messages.mark(),
       changedPlans: new Set(this.#changedPlans),
       eventAnchors: new Map(this.#eventAnchors),
       firedPlans: new Set(this.#firedPlans),
@@ -1611,8 +1210,7 @@ class CustomerRun {
   #restore(s: Snapshot): void {
     for (const key of Object.keys(s.mark) as (keyof WorkResult)[])
       this.#out[key].length = s.mark[key];
-    this.#pendingSends = [];
-    this.#contacts.length = s.contacts;
+    this.#messages.rollback(s.messages);
     this.#customer = s.customer;
     this.#deleted = s.deleted;
     this.#customerChanged = s.customerChanged;
@@ -1660,36 +1258,6 @@ function samePlan(a: SchedulePlanRecord | undefined, b: SchedulePlanRecord): boo
   );
 }
 
-/** A `message` outbox entry in its channel's lane. */
-function messageEntry(
-  message: MessageRecord,
-  payload: JsonObject,
-  at: Instant,
-): WorkResult['outbox'][number] {
-  return { ...outboxEntry('message', message.idempotencyKey, payload, at), lane: message.channel };
-}
-
-/** Channel types that reach the customer, among which `channel: auto` chooses. */
-const CUSTOMER_CHANNEL_TYPES: ReadonlySet<string> = new Set(['email', 'sms', 'push', 'in_app']);
-
-/** Message priorities, most important first. */
-const PRIORITY_RANK: Readonly<Record<MessageRecord['priority'], number>> = {
-  critical: 0,
-  high: 1,
-  normal: 2,
-  low: 3,
-};
-
-function asObject(value: unknown): JsonObject | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as JsonObject)
-    : null;
-}
-
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
 function outboxEntry(
   kind: WorkResult['outbox'][number]['kind'],
   key: string,
@@ -1734,11 +1302,6 @@ function journeyContext(e: EnrollmentRecord): Record<string, unknown> {
     enrolled_at: new Date(e.enrolledAt).toISOString(),
     enrollment_id: e.id,
   };
-}
-
-function stringField(payload: JsonObject, key: string): string | null {
-  const v = payload[key];
-  return typeof v === 'string' ? v : null;
 }
 
 function stringValue(v: unknown): string | undefined {
