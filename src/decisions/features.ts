@@ -26,6 +26,8 @@ export type ColumnEncoding =
       missingIndicator: boolean;
       /** Hinge knots in the column's own units; empty for a plain linear term. */
       knots: number[];
+      /** Adds `log(1 + x)` (only for columns never negative in training). */
+      log: boolean;
     }
   | { kind: 'categorical'; column: string; levels: string[] };
 
@@ -51,6 +53,8 @@ export interface EncoderSpec {
 export interface EncoderOptions {
   /** Hinge knots per numeric column with at least 10 distinct values. Default 0. */
   knots?: number;
+  /** Adds `log(1 + x)` for non-negative numeric columns with at least 10 distinct values. Default false. */
+  log?: boolean;
   /** Column pairs to interact. Default none. */
   interactions?: readonly [string, string][];
 }
@@ -98,6 +102,7 @@ export function learnEncoder(
         median,
         missingIndicator: blanks > 0,
         knots,
+        log: (options.log ?? false) && new Set(values).size >= 10 && (values[0] ?? -1) >= 0,
       });
     } else if (info.kind === 'categorical') {
       // Levels in order of first appearance would depend on row order; sorted is reproducible.
@@ -107,13 +112,16 @@ export function learnEncoder(
   }
   const spec: EncoderSpec = {
     columns: encodings,
-    interactions: (options.interactions ?? []).filter(
-      ([a, b]) => encodings.some((e) => e.column === a) && encodings.some((e) => e.column === b),
-    ) as [string, string][],
+    interactions: (options.interactions ?? [])
+      .filter(
+        ([a, b]) => encodings.some((e) => e.column === a) && encodings.some((e) => e.column === b),
+      )
+      .map(([a, b]): [string, string] => [a, b]),
     features: [],
   };
   // Statistics for standardising, from the same training rows.
-  const raw = rows.map((r) => rawFeatures(spec, table.header, table.rows[r]?.cells ?? []));
+  const compiled = compileRaw(spec, table.header);
+  const raw = rows.map((r) => compiled(table.rows[r]?.cells ?? []));
   const names = featureNames(spec);
   spec.features = names.map(({ name, group }, j) => {
     const column = raw.map((v) => v[j] ?? 0);
@@ -134,36 +142,32 @@ export function checkColumns(spec: EncoderSpec, table: Table): void {
 }
 
 /**
- * Encodes one row into standardised features. A numeric column holding a non-number is an error
- * located at the row, not a silent blank: it usually means the wrong file.
+ * Encodes rows (all by default) into standardised feature vectors. A numeric column holding a
+ * non-number is an error located at its row, not a silent blank: it usually means the wrong file.
  */
-export function encodeRow(
+export function encodeTable(
   spec: EncoderSpec,
   table: Table,
-  row: number,
-): number[] {
-  const r = table.rows[row];
-  if (r === undefined) return [];
-  for (const c of spec.columns) {
-    if (c.kind !== 'numeric') continue;
-    const cell = r.cells[table.header.indexOf(c.column)] ?? '';
-    if (!isBlank(cell) && parseNumber(cell) === undefined) {
-      throw located(table.file, r.line, `column '${c.column}' must be a number; got '${cell}'`);
+  rows: readonly number[] = table.rows.map((_, i) => i),
+): number[][] {
+  checkColumns(spec, table);
+  const numeric = spec.columns
+    .filter((c) => c.kind === 'numeric')
+    .map((c) => ({ column: c.column, index: table.header.indexOf(c.column) }));
+  const compiled = compileRaw(spec, table.header);
+  const features = spec.features;
+  return rows.map((row) => {
+    const r = table.rows[row];
+    if (r === undefined) return [];
+    for (const { column, index } of numeric) {
+      const cell = r.cells[index] ?? '';
+      if (!isBlank(cell) && parseNumber(cell) === undefined) {
+        throw located(table.file, r.line, `column '${column}' must be a number; got '${cell}'`);
+      }
     }
-  }
-  const raw = rawFeatures(spec, table.header, r.cells);
-  return spec.features.map((f, j) => (f.sd > 0 ? ((raw[j] ?? 0) - f.mean) / f.sd : 0));
-}
-
-/** The label to show for a group's value in one row, e.g. `Contract=Month-to-month`. */
-export function describeGroup(spec: EncoderSpec, group: string, header: readonly string[], cells: readonly string[]): string {
-  return group
-    .split('×')
-    .map((column) => {
-      const cell = cells[header.indexOf(column)] ?? '';
-      return `${column}=${isBlank(cell) ? '(blank)' : cell.trim()}`;
-    })
-    .join(' & ');
+    const raw = compiled(r.cells);
+    return features.map((f, j) => (f.sd > 0 ? ((raw[j] ?? 0) - f.mean) / f.sd : 0));
+  });
 }
 
 function baseFeatures(encoding: ColumnEncoding, header: readonly string[]): BaseFeature[] {
@@ -183,13 +187,14 @@ function baseFeatures(encoding: ColumnEncoding, header: readonly string[]): Base
   }));
 }
 
-/** Names and groups in the same order as `rawFeatures` produces values. */
+/** Names and groups in the same order as `compileRaw` produces values. */
 function featureNames(spec: EncoderSpec): { name: string; group: string }[] {
   const out: { name: string; group: string }[] = [];
   for (const e of spec.columns) {
     for (const b of baseFeatures(e, [])) out.push({ name: b.name, group: e.column });
     if (e.kind === 'numeric') {
       for (const k of e.knots) out.push({ name: `${e.column}>${k}`, group: e.column });
+      if (e.log) out.push({ name: `log(1+${e.column})`, group: e.column });
       if (e.missingIndicator) out.push({ name: `${e.column} (blank)`, group: e.column });
     }
   }
@@ -206,29 +211,50 @@ function featureNames(spec: EncoderSpec): { name: string; group: string }[] {
   return out;
 }
 
-function rawFeatures(spec: EncoderSpec, header: readonly string[], cells: readonly string[]): number[] {
-  const out: number[] = [];
+/**
+ * Compiles the spec against a header into one function from cells to raw (unstandardised) values,
+ * so the column lookups happen once per file rather than once per row.
+ */
+function compileRaw(
+  spec: EncoderSpec,
+  header: readonly string[],
+): (cells: readonly string[]) => number[] {
+  const parts: ((cells: readonly string[], out: number[]) => void)[] = [];
   for (const e of spec.columns) {
-    for (const b of baseFeatures(e, header)) out.push(b.value(cells));
+    const base = baseFeatures(e, header);
+    parts.push((cells, out) => {
+      for (const b of base) out.push(b.value(cells));
+    });
     if (e.kind === 'numeric') {
       const index = header.indexOf(e.column);
-      const value = parseNumber(cells[index] ?? '');
-      const x = value ?? e.median;
-      for (const k of e.knots) out.push(Math.max(0, x - k));
-      if (e.missingIndicator) out.push(value === undefined ? 1 : 0);
+      const { knots, median, log, missingIndicator } = e;
+      parts.push((cells, out) => {
+        const value = parseNumber(cells[index] ?? '');
+        const x = value ?? median;
+        for (const k of knots) out.push(Math.max(0, x - k));
+        if (log) out.push(Math.log1p(Math.max(x, 0)));
+        if (missingIndicator) out.push(value === undefined ? 1 : 0);
+      });
     }
   }
   for (const [a, b] of spec.interactions) {
     const ea = spec.columns.find((e) => e.column === a);
     const eb = spec.columns.find((e) => e.column === b);
     if (ea === undefined || eb === undefined) continue;
+    const fa = baseFeatures(ea, header);
     const fb = baseFeatures(eb, header);
-    for (const fa of baseFeatures(ea, header)) {
-      const va = fa.value(cells);
-      for (const f of fb) out.push(va * f.value(cells));
-    }
+    parts.push((cells, out) => {
+      for (const f of fa) {
+        const va = f.value(cells);
+        for (const g of fb) out.push(va * g.value(cells));
+      }
+    });
   }
-  return out;
+  return (cells) => {
+    const out: number[] = [];
+    for (const part of parts) part(cells, out);
+    return out;
+  };
 }
 
 /** Linear-interpolated quantile of sorted values; 0 for none. */

@@ -21,6 +21,12 @@ export interface LogisticOptions {
   maxIterations?: number;
   /** Stop when the largest coefficient step is below this. Default 1e-8. */
   tolerance?: number;
+  /**
+   * Per-weight multipliers of `l2` (e.g. a heavier penalty on action × feature interactions, so
+   * per-customer differences between actions must earn their place against the common effect).
+   * Default all 1.
+   */
+  penalties?: readonly number[];
   /** Per-row weights (e.g. to balance classes); default all 1. */
   rowWeights?: readonly number[];
 }
@@ -87,15 +93,17 @@ export function fitLogistic(
         const cj = curvature * rj;
         const offset = j * p;
         // Lower triangle only; mirrored below.
-        for (let k = 0; k <= j; k++) hessian[offset + k] = (hessian[offset + k] ?? 0) + cj * (row[k] ?? 0);
+        for (let k = 0; k <= j; k++)
+          hessian[offset + k] = (hessian[offset + k] ?? 0) + cj * (row[k] ?? 0);
       }
     }
     for (let j = 0; j < p; j++) {
       for (let k = 0; k < j; k++) hessian[k * p + j] = hessian[j * p + k] ?? 0;
     }
     for (let j = 1; j < p; j++) {
-      gradient[j] = (gradient[j] ?? 0) - l2 * (beta[j] ?? 0);
-      hessian[j * p + j] = (hessian[j * p + j] ?? 0) + l2;
+      const penalty = l2 * (options.penalties?.[j - 1] ?? 1);
+      gradient[j] = (gradient[j] ?? 0) - penalty * (beta[j] ?? 0);
+      hessian[j * p + j] = (hessian[j * p + j] ?? 0) + penalty;
     }
     // The intercept is unpenalised; a tiny ridge keeps the system solvable for an all-zero column.
     hessian[0] = (hessian[0] ?? 0) + 1e-9;
@@ -107,7 +115,7 @@ export function fitLogistic(
     }
     if (largest < tolerance) break;
   }
-  return { intercept: beta[0] ?? 0, weights: Array.from(beta.subarray(1)) };
+  return { intercept: beta[0], weights: Array.from(beta.subarray(1)) };
 }
 
 /**

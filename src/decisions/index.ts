@@ -1,0 +1,13 @@
+/**
+ * The decision engine's models, trained and scored from CSV files: a churn model (regularised
+ * logistic regression with per-prediction factors) and a next-best-action policy learned from a
+ * randomised experiment. Only what the CLI needs is exported; the rest is internal.
+ */
+export { parseTable } from './table.js';
+export type { Table } from './table.js';
+export { trainChurn, scoreChurn } from './churn.js';
+export type { ChurnOptions, ChurnScore } from './churn.js';
+export { trainNba, decide } from './nba.js';
+export type { NbaOptions, Decision } from './nba.js';
+export { parseModelFile, MODEL_FORMAT_VERSION } from './model-file.js';
+export type { ModelFile, ChurnModelFile, NbaModelFile } from './model-file.js';
