@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../program.js';
 import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerEventCommands } from './events.js';
+import { registerModelCommands } from './models.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimulateCommand } from './simulate.js';
@@ -20,5 +21,6 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerSimulateCommand(program, context);
   registerEventCommands(program, context);
   registerDeadLetterCommands(program, context);
+  registerModelCommands(program, context);
   if (context.debug) program.showSuggestionAfterError(true);
 }

@@ -1,0 +1,230 @@
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { InvalidInputError, systemClock } from '../../core/index.js';
+import {
+  decide,
+  parseModelFile,
+  parseTable,
+  scoreChurn,
+  trainChurn,
+  trainNba,
+  type ModelFile,
+  type Table,
+} from '../../decisions/index.js';
+import type { CommandContext } from '../program.js';
+
+/**
+ * `waymark models ...`: train and apply the decision engine's models on CSV files.
+ *
+ * - `train churn` → a churn model JSON (inference report and cross-validated metrics printed);
+ * - `score` → `id,score[,factors]` with the churn probability per row;
+ * - `train nba` → a next-best-action policy JSON (hold-out IPS evaluation printed);
+ * - `decide` → `id,action` with the policy's action per row.
+ *
+ * Every output is written to a temporary file beside the target and renamed into place, so a
+ * failure half-way never leaves a truncated model or score file behind.
+ */
+export function registerModelCommands(program: Command, context: CommandContext): void {
+  const models = program
+    .command('models')
+    .description('train and apply decision models on CSV files');
+  const train = models.command('train').description('train a model from a CSV file');
+
+  train
+    .command('churn')
+    .description(
+      'train a churn model (regularised logistic regression) with 5-fold cross-validation',
+    )
+    .requiredOption('--data <file>', 'training CSV, one row per customer')
+    .requiredOption('--label <column>', 'the column saying whether the customer churned')
+    .requiredOption('--positive <value>', "the label value that means churned, e.g. 'Yes'")
+    .requiredOption('--id <column>', 'the customer id column (not a model input)')
+    .requiredOption('--out <file>', 'where to write the model JSON')
+    .option('--seed <n>', 'seed of the cross-validation folds', '1')
+    .action(
+      async (options: {
+        data: string;
+        label: string;
+        positive: string;
+        id: string;
+        out: string;
+        seed: string;
+      }) => {
+        const table = await readTable(options.data);
+        const { model, report } = trainChurn(table, {
+          label: options.label,
+          positive: options.positive,
+          id: options.id,
+          seed: parseSeed(options.seed),
+          now: systemClock.now(),
+        });
+        await writeAtomically(options.out, `${JSON.stringify(model, null, 2)}\n`);
+        const m = model.metrics;
+        context.io.stdout(
+          `columns (${table.rows.length} rows):\n${report}` +
+            `${m.method}:\n` +
+            `  ROC-AUC   ${m.rocAuc.mean.toFixed(4)} ± ${m.rocAuc.sd.toFixed(4)}\n` +
+            `  log-loss  ${m.logLoss.mean.toFixed(4)} ± ${m.logLoss.sd.toFixed(4)}\n` +
+            `  Brier     ${m.brier.mean.toFixed(4)} ± ${m.brier.sd.toFixed(4)}\n` +
+            `wrote ${options.out} (${model.encoder.features.length} features, trained on ${model.training.rows} rows)\n`,
+        );
+      },
+    );
+
+  train
+    .command('nba')
+    .description('learn a next-best-action policy from a randomised experiment')
+    .requiredOption('--data <file>', 'logged experiment CSV: customer attributes, action, reward')
+    .requiredOption('--id <column>', 'the customer id column')
+    .requiredOption('--action-column <column>', 'the column with the randomly assigned action')
+    .requiredOption('--reward <column>', 'the 0/1 outcome to maximise')
+    .requiredOption('--out <file>', 'where to write the policy JSON')
+    .option(
+      '--exclude <columns>',
+      'comma-separated columns that are outcomes, not inputs (e.g. conversion,spend)',
+    )
+    .option('--seed <n>', 'seed of the 30% evaluation hold-out', '1')
+    .action(
+      async (options: {
+        data: string;
+        id: string;
+        actionColumn: string;
+        reward: string;
+        out: string;
+        exclude?: string;
+        seed: string;
+      }) => {
+        const table = await readTable(options.data);
+        const { model, report } = trainNba(table, {
+          id: options.id,
+          action: options.actionColumn,
+          reward: options.reward,
+          exclude: (options.exclude ?? '')
+            .split(',')
+            .map((c) => c.trim())
+            .filter((c) => c !== ''),
+          seed: parseSeed(options.seed),
+          now: systemClock.now(),
+        });
+        await writeAtomically(options.out, `${JSON.stringify(model, null, 2)}\n`);
+        const e = model.evaluation;
+        const actions = Object.entries(e.actionValues)
+          .map(([a, v]) => `  everyone ${a}: ${pct(v)}\n`)
+          .join('');
+        const shares = Object.entries(e.policyShares)
+          .map(([a, s]) => `${a} ${pct(s)}`)
+          .join(', ');
+        context.io.stdout(
+          `columns (${table.rows.length} rows):\n${report}` +
+            `${e.method}, ${e.holdoutRows} rows; ${options.reward} rate:\n` +
+            `  policy: ${pct(e.policyValue)} (${shares})\n${actions}` +
+            `  policy / best single action (${e.bestSingleAction}): ${e.ratio.toFixed(4)}\n` +
+            `wrote ${options.out} (trained on ${model.training.rows} rows)\n`,
+        );
+      },
+    );
+
+  models
+    .command('score')
+    .description('score a CSV file with a churn model → id,score (probability 0–1)')
+    .requiredOption('--model <file>', 'a churn model JSON from `models train churn`')
+    .requiredOption(
+      '--data <file>',
+      'customers to score (same columns as training; label optional)',
+    )
+    .requiredOption('--out <file>', 'where to write the scores CSV')
+    .option('--factors', 'add a third column with the top 3 contributing factors')
+    .action(async (options: { model: string; data: string; out: string; factors?: boolean }) => {
+      const model = await readModel(options.model);
+      if (model.kind !== 'churn') {
+        throw new InvalidInputError(
+          `${options.model}: a ${model.kind} model; score needs a churn model (use decide for nba)`,
+          undefined,
+          'MODEL_KIND',
+        );
+      }
+      const scores = scoreChurn(model, await readTable(options.data));
+      const header = options.factors === true ? 'id,score,factors' : 'id,score';
+      const lines = scores.map((s) =>
+        [
+          csvCell(s.id),
+          String(s.score),
+          ...(options.factors === true ? [csvCell(s.factors.join('; '))] : []),
+        ].join(','),
+      );
+      await writeAtomically(options.out, `${header}\n${lines.map((l) => `${l}\n`).join('')}`);
+      context.io.stdout(`scored ${scores.length} rows → ${options.out}\n`);
+    });
+
+  models
+    .command('decide')
+    .description('apply a next-best-action policy to a CSV file → id,action')
+    .requiredOption('--model <file>', 'a policy JSON from `models train nba`')
+    .requiredOption('--data <file>', 'customers (same attribute columns as training)')
+    .requiredOption('--out <file>', 'where to write the actions CSV')
+    .action(async (options: { model: string; data: string; out: string }) => {
+      const model = await readModel(options.model);
+      if (model.kind !== 'nba') {
+        throw new InvalidInputError(
+          `${options.model}: a ${model.kind} model; decide needs an nba policy (use score for churn)`,
+          undefined,
+          'MODEL_KIND',
+        );
+      }
+      const decisions = decide(model, await readTable(options.data));
+      const lines = decisions.map((d) => `${csvCell(d.id)},${csvCell(d.action)}\n`);
+      await writeAtomically(options.out, `id,action\n${lines.join('')}`);
+      const counts = new Map<string, number>();
+      for (const d of decisions) counts.set(d.action, (counts.get(d.action) ?? 0) + 1);
+      const summary = [...counts.entries()].map(([a, n]) => `${a} ${n}`).join(', ');
+      context.io.stdout(`decided ${decisions.length} rows (${summary}) → ${options.out}\n`);
+    });
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    throw new InvalidInputError(`${file}: no such file or not readable`);
+  }
+}
+
+async function readTable(file: string): Promise<Table> {
+  return parseTable(await readText(file), file);
+}
+
+async function readModel(file: string): Promise<ModelFile> {
+  return parseModelFile(await readText(file), file);
+}
+
+function parseSeed(raw: string): number {
+  if (!/^\d{1,9}$/u.test(raw)) {
+    throw new InvalidInputError(`--seed must be a whole number from 0 to 999999999; got '${raw}'`);
+  }
+  return Number(raw);
+}
+
+/** Writes beside the target, then renames: readers see the old file or the whole new one. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, text, 'utf8');
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new InvalidInputError(
+      `${file}: cannot write (${(error as Error).message})`,
+      undefined,
+      'OUTPUT_UNWRITABLE',
+    );
+  }
+}
+
+/** Quotes a CSV cell when it needs it (RFC 4180). */
+function csvCell(value: string): string {
+  return /[",\r\n]/u.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+function pct(value: number): string {
+  return `${(value * 100).toFixed(2)}%`;
+}
