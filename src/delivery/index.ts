@@ -32,6 +32,7 @@ export { Bulkhead } from './bulkhead.js';
 export {
   FALLBACK_COMMAND,
   MessageDispatcher,
+  messageEvent,
   outgoing,
   type MessageDispatcherOptions,
   type MessagePayload,

@@ -196,6 +196,31 @@ interface Attempt {
   result: RouteResult;
 }
 
+/**
+ * A `message.*` journey event: the message's ids and channel, plus what happened. The processor
+ * and the dispatcher write the same shape, so consumers read one.
+ */
+export function messageEvent(
+  type: string,
+  message: MessageRecord,
+  at: Instant,
+  extra: JsonObject,
+): JourneyEventRecord {
+  return {
+    type,
+    journeyId: message.journeyId ?? '',
+    customerId: message.customerId,
+    timestamp: at,
+    data: {
+      message_id: message.id,
+      channel: message.channel,
+      step_id: message.stepId,
+      enrollment_id: message.enrollmentId,
+      ...extra,
+    },
+  };
+}
+
 /** Builds the provider-facing message from the stored one. */
 export function outgoing(message: MessageRecord, to: readonly string[]): OutgoingMessage {
   const content = message.content;
@@ -551,20 +576,7 @@ class Outcomes {
   }
 
   #event(type: string, message: MessageRecord, extra: JsonObject): void {
-    const event: JourneyEventRecord = {
-      type,
-      journeyId: message.journeyId ?? '',
-      customerId: message.customerId,
-      timestamp: this.#now,
-      data: {
-        message_id: message.id,
-        channel: message.channel,
-        step_id: message.stepId,
-        enrollment_id: message.enrollmentId,
-        ...extra,
-      },
-    };
-    this.#out.journeyEvents.push(event);
+    this.#out.journeyEvents.push(messageEvent(type, message, this.#now, extra));
   }
 
   finish(): DeliveryOutcomes {

@@ -53,6 +53,7 @@ import {
   DEAD_LETTER_RETRY_COMMAND,
   FALLBACK_COMMAND,
   FEEDBACK_COMMAND,
+  messageEvent,
 } from '../delivery/index.js';
 import { planSchedule } from './schedule-plans.js';
 import { CustomerMessages, type MessagesMark } from './customer-messages.js';
@@ -1145,19 +1146,7 @@ class CustomerRun {
 
   /** A `message.*` journey event with the fields the dispatcher's events carry too. */
   #messageEvent(type: string, message: MessageRecord, extra: JsonObject): void {
-    this.#pushJourneyEvent({
-      type,
-      journeyId: message.journeyId ?? '',
-      customerId: message.customerId,
-      timestamp: this.#now,
-      data: {
-        message_id: message.id,
-        channel: message.channel,
-        step_id: message.stepId,
-        enrollment_id: message.enrollmentId,
-        ...extra,
-      },
-    });
+    this.#pushJourneyEvent(messageEvent(type, message, this.#now, extra));
   }
 
   /** Journey events are published from their own log (by cursor), so no outbox row is needed. */

@@ -29,8 +29,6 @@ import { z } from 'zod';
 
 import {
   categoryOfHttpStatus,
-  categoryOfNetworkError,
-  networkErrorCode,
   parseRetryAfter,
   ProviderConfigError,
   requireSecret,
@@ -40,6 +38,13 @@ import {
   type ProviderDependencies,
   type ProviderResult,
 } from '../provider.js';
+import {
+  combineRecipientOutcomes,
+  networkFailure,
+  parseJsonBody,
+  type Accepted,
+  type Failure,
+} from './shared.js';
 
 /** FCM platform overrides, copied unchanged into every message (FCM's own field names). */
 export interface FcmPlatformSettings {
@@ -134,9 +139,6 @@ const fcmErrorSchema = z.looseObject({
       .optional(),
   }),
 });
-
-type Failure = Extract<ProviderResult, { status: 'failed' }>;
-type Accepted = Extract<ProviderResult, { status: 'accepted' }>;
 
 /** A service account, checked when the provider is built. */
 interface ServiceAccount {
@@ -242,7 +244,7 @@ class FcmProvider implements DeliveryProvider {
     const outcomes = await Promise.all(
       message.to.map(async (to) => ({ to, result: await this.#sendOne(message, to, signal) })),
     );
-    return combineOutcomes(outcomes);
+    return combineRecipientOutcomes(outcomes);
   }
 
   /** One device: fetch a token, send, and on a 401 fetch a new token and send once more. */
@@ -273,7 +275,7 @@ class FcmProvider implements DeliveryProvider {
         return networkFailure('FCM', error, signal);
       }
       if (response.status >= 200 && response.status < 300) {
-        const parsed = z.looseObject({ name: z.string() }).safeParse(parseJson(text));
+        const parsed = z.looseObject({ name: z.string() }).safeParse(parseJsonBody(text));
         return {
           status: 'accepted',
           providerMessageId: parsed.success ? parsed.data.name : undefined,
@@ -284,7 +286,7 @@ class FcmProvider implements DeliveryProvider {
         continue;
       }
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.#deps.now());
-      return classifyError(response.status, parseJson(text), retryAfterMs);
+      return classifyError(response.status, parseJsonBody(text), retryAfterMs);
     }
   }
 
@@ -365,11 +367,11 @@ class AccessTokens {
       // Not our abort: the token service is unreachable, which no retry of this message fixes.
       return { ok: false, failure: signal.aborted ? failure : { ...failure, category: 'system' } };
     }
-    const parsed = tokenResponseSchema.safeParse(parseJson(text));
+    const parsed = tokenResponseSchema.safeParse(parseJsonBody(text));
     if (response.status !== 200 || !parsed.success) {
       const oauth = z
         .looseObject({ error: z.string(), error_description: z.string().optional() })
-        .safeParse(parseJson(text));
+        .safeParse(parseJsonBody(text));
       const code = oauth.success ? oauth.data.error : `HTTP ${response.status}`;
       const detail = oauth.success ? oauth.data.error_description : undefined;
       return {
@@ -451,81 +453,6 @@ function classifyError(status: number, body: unknown, retryAfterMs: number | und
   return failed(category, category === 'permanent' ? 'rejected' : undefined);
 }
 
-/** A fetch that got no answer: our abort is transient by contract, the rest by its errno. */
-function networkFailure(what: string, error: unknown, signal: AbortSignal): Failure {
-  if (signal.aborted) {
-    return {
-      status: 'failed',
-      category: 'transient',
-      error: `${what}: request aborted before an answer`,
-      code: 'ABORTED',
-    };
-  }
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-  const text = error instanceof Error ? error.message : String(error);
-  return {
-    status: 'failed',
-    category: categoryOfNetworkError(error),
-    error: `${what} unreachable: ${cause === undefined ? text : `${text}: ${cause.message}`}`,
-    code: networkErrorCode(error),
-  };
-}
-
-/**
- * One result for all devices: the single answer when there was one device; `accepted` when all
- * were; a `failed` when none was and all failed in the same category and reason; otherwise
- * `partial`, so devices that got the notification never get it twice.
- */
-function combineOutcomes(
-  outcomes: readonly { to: string; result: Accepted | Failure }[],
-): ProviderResult {
-  const [first] = outcomes;
-  if (outcomes.length === 1 && first !== undefined) return first.result;
-  const accepted: string[] = [];
-  const failures: { to: string; failure: Failure }[] = [];
-  let providerMessageId: string | undefined;
-  for (const { to, result } of outcomes) {
-    if (result.status === 'accepted') {
-      accepted.push(to);
-      providerMessageId ??= result.providerMessageId;
-    } else {
-      failures.push({ to, failure: result });
-    }
-  }
-  const [firstFailure] = failures;
-  if (firstFailure === undefined) return { status: 'accepted', providerMessageId };
-  const alike = failures.every(
-    ({ failure }) =>
-      failure.category === firstFailure.failure.category &&
-      failure.reason === firstFailure.failure.reason,
-  );
-  if (accepted.length === 0 && alike) {
-    const waits = failures.map(({ failure }) => failure.retryAfterMs ?? 0);
-    const retryAfterMs = Math.max(...waits);
-    return { ...firstFailure.failure, retryAfterMs: retryAfterMs > 0 ? retryAfterMs : undefined };
-  }
-  return {
-    status: 'partial',
-    providerMessageId,
-    accepted,
-    failed: failures.map(({ to, failure }) => ({
-      to,
-      category: failure.category,
-      error: failure.error,
-      reason: failure.reason,
-    })),
-  };
-}
-
 function base64url(text: string): string {
   return Buffer.from(text).toString('base64url');
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    // A proxy's HTML error page: the status alone decides.
-    return undefined;
-  }
 }

@@ -19,8 +19,6 @@ import { z } from 'zod';
 
 import {
   categoryOfHttpStatus,
-  categoryOfNetworkError,
-  networkErrorCode,
   parseRetryAfter,
   requireSecret,
   type DeliveryProvider,
@@ -30,6 +28,13 @@ import {
   type ProviderDependencies,
   type ProviderResult,
 } from '../provider.js';
+import {
+  combineRecipientOutcomes,
+  networkFailure,
+  parseJsonBody,
+  type Accepted,
+  type Failure,
+} from './shared.js';
 
 /** Checked settings of a `twilio` provider (config keys are snake_case). */
 export interface TwilioSettings {
@@ -91,9 +96,6 @@ const twilioErrorSchema = z.looseObject({
 
 const twilioMessageSchema = z.looseObject({ sid: z.string() });
 
-type Failure = Extract<ProviderResult, { status: 'failed' }>;
-type Accepted = Extract<ProviderResult, { status: 'accepted' }>;
-
 /** Programmable Messaging over HTTPS; settings as in {@link TwilioSettings}. */
 export const twilioProvider: ProviderDefinition<TwilioSettings> = {
   kind: 'twilio',
@@ -128,7 +130,7 @@ class TwilioProvider implements DeliveryProvider {
     const outcomes = await Promise.all(
       message.to.map(async (to) => ({ to, result: await this.#sendOne(message, to, signal) })),
     );
-    return combineOutcomes(outcomes);
+    return combineRecipientOutcomes(outcomes);
   }
 
   async #sendOne(
@@ -166,17 +168,17 @@ class TwilioProvider implements DeliveryProvider {
       });
       text = await response.text();
     } catch (error) {
-      return networkFailure(error, signal);
+      return networkFailure('Twilio', error, signal);
     }
     if (response.status >= 200 && response.status < 300) {
-      const parsed = twilioMessageSchema.safeParse(parseJson(text));
+      const parsed = twilioMessageSchema.safeParse(parseJsonBody(text));
       return {
         status: 'accepted',
         providerMessageId: parsed.success ? parsed.data.sid : undefined,
       };
     }
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.#deps.now());
-    return classifyError(response.status, parseJson(text), retryAfterMs);
+    return classifyError(response.status, parseJsonBody(text), retryAfterMs);
   }
 }
 
@@ -219,79 +221,4 @@ function classifyError(status: number, body: unknown, retryAfterMs: number | und
   const category = categoryOfHttpStatus(status);
   if (category === 'permanent') return permanent('rejected');
   return { status: 'failed', category, error, code, retryAfterMs };
-}
-
-/** A fetch that got no answer: our abort is transient by contract, the rest by its errno. */
-function networkFailure(error: unknown, signal: AbortSignal): Failure {
-  if (signal.aborted) {
-    return {
-      status: 'failed',
-      category: 'transient',
-      error: 'Twilio: request aborted before an answer',
-      code: 'ABORTED',
-    };
-  }
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-  const text = error instanceof Error ? error.message : String(error);
-  return {
-    status: 'failed',
-    category: categoryOfNetworkError(error),
-    error: `Twilio unreachable: ${cause === undefined ? text : `${text}: ${cause.message}`}`,
-    code: networkErrorCode(error),
-  };
-}
-
-/**
- * One result for all recipients: the single answer when there was one recipient; `accepted` when
- * all were; a `failed` when none was and all failed in the same category (the pipeline then treats
- * the message as a whole); otherwise `partial`, so accepted numbers are never texted again.
- */
-function combineOutcomes(
-  outcomes: readonly { to: string; result: Accepted | Failure }[],
-): ProviderResult {
-  const [first] = outcomes;
-  if (outcomes.length === 1 && first !== undefined) return first.result;
-  const accepted: string[] = [];
-  const failures: { to: string; failure: Failure }[] = [];
-  let providerMessageId: string | undefined;
-  for (const { to, result } of outcomes) {
-    if (result.status === 'accepted') {
-      accepted.push(to);
-      providerMessageId ??= result.providerMessageId;
-    } else {
-      failures.push({ to, failure: result });
-    }
-  }
-  const [firstFailure] = failures;
-  if (firstFailure === undefined) return { status: 'accepted', providerMessageId };
-  const alike = failures.every(
-    ({ failure }) =>
-      failure.category === firstFailure.failure.category &&
-      failure.reason === firstFailure.failure.reason,
-  );
-  if (accepted.length === 0 && alike) {
-    const waits = failures.map(({ failure }) => failure.retryAfterMs ?? 0);
-    const retryAfterMs = Math.max(...waits);
-    return { ...firstFailure.failure, retryAfterMs: retryAfterMs > 0 ? retryAfterMs : undefined };
-  }
-  return {
-    status: 'partial',
-    providerMessageId,
-    accepted,
-    failed: failures.map(({ to, failure }) => ({
-      to,
-      category: failure.category,
-      error: failure.error,
-      reason: failure.reason,
-    })),
-  };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    // A proxy's HTML error page: the status alone decides.
-    return undefined;
-  }
 }

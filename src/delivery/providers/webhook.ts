@@ -30,8 +30,6 @@ import { z } from 'zod';
 
 import {
   categoryOfHttpStatus,
-  categoryOfNetworkError,
-  networkErrorCode,
   parseRetryAfter,
   requireSecret,
   type DeliveryProvider,
@@ -40,6 +38,7 @@ import {
   type ProviderDependencies,
   type ProviderResult,
 } from '../provider.js';
+import { networkFailure } from './shared.js';
 
 /** Checked settings of a `webhook` provider. */
 export interface WebhookProviderSettings {
@@ -83,8 +82,6 @@ const webhookSettingsSchema: z.ZodType<WebhookProviderSettings> = z.strictObject
     )
     .optional(),
 });
-
-type Failure = Extract<ProviderResult, { status: 'failed' }>;
 
 /** Signed JSON webhooks; settings as in {@link WebhookProviderSettings}. */
 export const webhookProvider: ProviderDefinition<WebhookProviderSettings> = {
@@ -160,7 +157,7 @@ class WebhookProvider implements DeliveryProvider {
       // The body is not used; reading it to the end lets the connection be reused.
       await response.arrayBuffer();
     } catch (error) {
-      return networkFailure(error, signal);
+      return networkFailure('webhook', error, signal);
     }
     const status = response.status;
     if (status >= 200 && status < 300) return { status: 'accepted', delivered: true };
@@ -177,24 +174,4 @@ class WebhookProvider implements DeliveryProvider {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.#deps.now());
     return { status: 'failed', category, error, code, retryAfterMs };
   }
-}
-
-/** A fetch that got no answer: our abort is transient by contract, the rest by its errno. */
-function networkFailure(error: unknown, signal: AbortSignal): Failure {
-  if (signal.aborted) {
-    return {
-      status: 'failed',
-      category: 'transient',
-      error: 'webhook: request aborted before an answer',
-      code: 'ABORTED',
-    };
-  }
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-  const text = error instanceof Error ? error.message : String(error);
-  return {
-    status: 'failed',
-    category: categoryOfNetworkError(error),
-    error: `webhook unreachable: ${cause === undefined ? text : `${text}: ${cause.message}`}`,
-    code: networkErrorCode(error),
-  };
 }
