@@ -12,7 +12,7 @@ import { InvalidInputError } from '../core/index.js';
 import { encodeTable, learnEncoder, type EncoderOptions, type EncoderSpec } from './features.js';
 import { formatReport, selectFeatures } from './inference.js';
 import { fitLogistic, predictLogistic } from './logistic.js';
-import { brierScore, logLoss, meanSd, rocAuc, stratifiedFolds } from './metrics.js';
+import { brierScore, calibration, logLoss, meanSd, rocAuc, stratifiedFolds } from './metrics.js';
 import { MODEL_FORMAT_VERSION, type ChurnModelFile } from './model-file.js';
 import { columnIndex, isBlank, located, type Table } from './table.js';
 
@@ -100,6 +100,8 @@ export function trainChurn(
   const auc: number[] = [];
   const loss: number[] = [];
   const brier: number[] = [];
+  // Out-of-fold predictions of every row, for the calibration check.
+  const outOfFold: number[] = new Array<number>(y.length).fill(0);
   for (let f = 0; f < folds; f++) {
     const train = y.flatMap((_, i) => (fold[i] === f ? [] : [i]));
     const test = y.flatMap((_, i) => (fold[i] === f ? [i] : []));
@@ -116,7 +118,11 @@ export function trainChurn(
     auc.push(rocAuc(scores, truth));
     loss.push(logLoss(scores, truth));
     brier.push(brierScore(scores, truth));
+    test.forEach((row, i) => {
+      outOfFold[row] = scores[i] ?? 0;
+    });
   }
+  const calibrated = calibration(outOfFold, y);
 
   const encoder = learnEncoder(table, features, CHURN_ENCODING);
   const fitted = fitLogistic(encodeTable(encoder, table), y, { l2: CHURN_L2 });
@@ -138,6 +144,7 @@ export function trainChurn(
       rocAuc: meanSd(auc),
       logLoss: meanSd(loss),
       brier: meanSd(brier),
+      calibration: calibrated,
     },
   };
   return { model, report: formatReport(report) };

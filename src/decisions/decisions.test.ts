@@ -5,7 +5,7 @@ import { trainChurn, scoreChurn } from './churn.js';
 import { encodeTable, learnEncoder } from './features.js';
 import { selectFeatures } from './inference.js';
 import { fitLogistic, predictLogistic } from './logistic.js';
-import { ipsValue, rocAuc, seededRandom, stratifiedFolds } from './metrics.js';
+import { calibration, ipsValue, rocAuc, seededRandom, stratifiedFolds } from './metrics.js';
 import { trainNba } from './nba.js';
 import { inferColumn, parseNumber, parseTable } from './table.js';
 
@@ -126,6 +126,16 @@ describe('metrics', () => {
     expect(rocAuc([0.1, 0.2], [1, 1])).toBeNaN();
   });
 
+  it('calibration: a reliability table and the count-weighted gap', () => {
+    // Two bins used: [0.1, 0.2) predicts 0.15 and sees 1 of 4; [0.8, 0.9) predicts 0.85, sees 2 of 2.
+    const result = calibration([0.15, 0.15, 0.15, 0.15, 0.85, 0.85], [1, 0, 0, 0, 1, 1]);
+    expect(result.bins.map((b) => [b.from, b.count, b.meanPredicted, b.observedRate])).toEqual([
+      [0.1, 4, 0.15, 0.25],
+      [0.8, 2, 0.85, 1],
+    ]);
+    expect(result.ece).toBeCloseTo((4 / 6) * 0.1 + (2 / 6) * 0.15, 10);
+  });
+
   it('IPS on a hand-computed example', () => {
     // Two actions logged with probability 1/2 each; the policy agrees with the log on rows 0 and 3.
     const value = ipsValue(['a', 'b', 'a', 'b'], [1, 1, 0, 1], ['a', 'a', 'b', 'b'], () => 0.5);
@@ -152,6 +162,8 @@ describe('quality on the reference data', () => {
       now: 0,
     });
     expect(model.metrics.rocAuc.mean).toBeGreaterThanOrEqual(0.85);
+    // A score of 0.3 churns about 30% of the time: out-of-fold predictions are calibrated.
+    expect(model.metrics.calibration?.ece).toBeLessThan(0.03);
     expect(model.metrics.logLoss.mean).toBeLessThan(0.42);
     const [first] = scoreChurn(model, table);
     expect(first?.factors).toHaveLength(3);

@@ -49,6 +49,53 @@ export function brierScore(probabilities: readonly number[], labels: readonly nu
   return sum / Math.max(probabilities.length, 1);
 }
 
+/** One bin of a reliability table: what the model said on average, and what happened. */
+export interface CalibrationBin {
+  /** Predictions in [from, to). */
+  from: number;
+  to: number;
+  count: number;
+  meanPredicted: number;
+  observedRate: number;
+}
+
+/**
+ * Calibration of probabilities: a reliability table over `bins` equal-width bins and the expected
+ * calibration error (the count-weighted mean gap between predicted and observed rates). A churn
+ * score read as "risk 0-100" must mean what it says: 0.3 should churn about 30% of the time.
+ */
+export function calibration(
+  probabilities: readonly number[],
+  labels: readonly number[],
+  bins = 10,
+): { ece: number; bins: CalibrationBin[] } {
+  const table = Array.from({ length: bins }, (_, i) => ({
+    from: i / bins,
+    to: (i + 1) / bins,
+    count: 0,
+    predicted: 0,
+    observed: 0,
+  }));
+  probabilities.forEach((p, i) => {
+    const bin = table[Math.min(bins - 1, Math.max(0, Math.floor(p * bins)))];
+    if (bin === undefined) return;
+    bin.count++;
+    bin.predicted += p;
+    bin.observed += labels[i] ?? 0;
+  });
+  const total = probabilities.length;
+  let ece = 0;
+  const out: CalibrationBin[] = [];
+  for (const bin of table) {
+    if (bin.count === 0) continue;
+    const meanPredicted = bin.predicted / bin.count;
+    const observedRate = bin.observed / bin.count;
+    ece += (bin.count / total) * Math.abs(meanPredicted - observedRate);
+    out.push({ from: bin.from, to: bin.to, count: bin.count, meanPredicted, observedRate });
+  }
+  return { ece, bins: out };
+}
+
 /** Mean and sample standard deviation. */
 export function meanSd(values: readonly number[]): { mean: number; sd: number } {
   const n = values.length;

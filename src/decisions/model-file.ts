@@ -4,6 +4,7 @@
  * and the inference report). Validated on load, so a hand-edited or truncated file fails with a
  * clear message instead of producing NaN scores.
  */
+import type { CalibrationBin } from './metrics.js';
 import { z } from 'zod';
 import { InvalidInputError } from '../core/index.js';
 import type { EncoderSpec } from './features.js';
@@ -39,6 +40,8 @@ export interface ChurnModelFile {
     rocAuc: Spread;
     logLoss: Spread;
     brier: Spread;
+    /** Out-of-fold reliability: expected calibration error and its table. */
+    calibration?: { ece: number; bins: CalibrationBin[] } | undefined;
   };
 }
 
@@ -130,6 +133,20 @@ const churnSchema = z.object({
     rocAuc: spread,
     logLoss: spread,
     brier: spread,
+    calibration: z
+      .object({
+        ece: z.number(),
+        bins: z.array(
+          z.object({
+            from: z.number(),
+            to: z.number(),
+            count: z.number(),
+            meanPredicted: z.number(),
+            observedRate: z.number(),
+          }),
+        ),
+      })
+      .optional(),
   }),
 });
 const nbaSchema = z.object({

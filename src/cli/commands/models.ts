@@ -66,6 +66,9 @@ export function registerModelCommands(program: Command, context: CommandContext)
             `  ROC-AUC   ${m.rocAuc.mean.toFixed(4)} ± ${m.rocAuc.sd.toFixed(4)}\n` +
             `  log-loss  ${m.logLoss.mean.toFixed(4)} ± ${m.logLoss.sd.toFixed(4)}\n` +
             `  Brier     ${m.brier.mean.toFixed(4)} ± ${m.brier.sd.toFixed(4)}\n` +
+            (m.calibration === undefined
+              ? ''
+              : `  calibration error (out of fold, 10 bins) ${m.calibration.ece.toFixed(4)}\n`) +
             `wrote ${options.out} (${model.encoder.features.length} features, trained on ${model.training.rows} rows)\n`,
         );
       },
