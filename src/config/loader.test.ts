@@ -212,7 +212,7 @@ describe('the example project', () => {
     });
     expect(loaded.locate(['channels', 'sms', 'fallback'])).toEqual({
       file: join(PROJECT, 'delivery.yaml'),
-      line: 13,
+      line: 15,
       column: 15,
       path: 'channels.sms.fallback',
     });

@@ -230,6 +230,56 @@ export function buildChannelRoute(
   return new ChannelRoute(name, providers, channel.timeout.ms);
 }
 
+/**
+ * Problems with the channels' provider settings, for `waymark validate`: an unknown provider kind,
+ * one that cannot deliver the channel's type, or settings its schema refuses. Warnings, not
+ * errors: the specification's bare `provider: sendgrid` must validate, and a server starts with
+ * such a channel (its messages fall back).
+ */
+export function providerSettingProblems(
+  channels: Readonly<Record<string, ChannelConfig>>,
+  registry: ReadonlyMap<string, ProviderDefinition<unknown>>,
+): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  for (const [name, channel] of Object.entries(channels)) {
+    configuredProviders(channel).forEach((entry, index) => {
+      const at: (string | number)[] =
+        channel.providers === undefined
+          ? ['channels', name]
+          : ['channels', name, 'providers', index];
+      const definition = registry.get(entry.provider);
+      if (definition === undefined) {
+        if (entry.provider === 'internal') return;
+        problems.push({
+          path: [...at, 'provider'],
+          message: `unknown provider '${entry.provider}' (known: internal, ${[...registry.keys()].join(', ')})`,
+        });
+        return;
+      }
+      if (!definition.channelTypes.includes(channel.type)) {
+        problems.push({
+          path: [...at, 'provider'],
+          message: `provider '${entry.provider}' cannot deliver ${channel.type} messages`,
+        });
+        return;
+      }
+      const parsed = definition.settings.safeParse(entry.settings);
+      if (parsed.success) return;
+      for (const issue of parsed.error.issues) {
+        problems.push({
+          path: [
+            ...at,
+            'settings',
+            ...issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
+          ],
+          message: `${issue.message} (the channel is unusable until this is fixed; its messages fall back)`,
+        });
+      }
+    });
+  }
+  return problems;
+}
+
 /** A route over given providers (tests, simulation, a library user's own integrations). */
 export function routeOver(
   channel: string,

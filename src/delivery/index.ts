@@ -16,6 +16,7 @@ export {
   ChannelRoute,
   buildChannelRoute,
   configuredProviders,
+  providerSettingProblems,
   routeOver,
   type RouteDependencies,
   type RouteProvider,

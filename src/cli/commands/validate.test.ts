@@ -23,6 +23,31 @@ const BROKEN_PROBLEMS = [
 ];
 
 describe('waymark validate (in-process)', () => {
+  it('warns about provider settings a channel cannot send with, located, and still exits 0', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'waymark-validate-'));
+    try {
+      await writeFile(
+        join(dir, 'channels.yaml'),
+        'channels:\n  email:\n    provider: sendgrid\n    settings: { from: 7 }\n  push:\n    provider: smtp\n',
+      );
+      const result = await run('validate', dir);
+      expect(result.code).toBe(0);
+      expect(result.out).toBe(
+        'ok: 1 file, 0 journeys, 0 rules, 0 triggers, 2 channels (2 warnings)\n',
+      );
+      expect(result.err.split('\n').filter(Boolean)).toEqual([
+        expect.stringMatching(/channels\.yaml:4:\d+: warning: channels\.email\.settings\.from: /u),
+        expect.stringMatching(
+          /channels\.yaml:6:\d+: warning: channels\.push\.provider: provider 'smtp' cannot deliver push messages/u,
+        ),
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('valid directory: exit 0 and a one-line summary', async () => {
     const result = await run('validate', PROJECT);
     expect(result).toEqual({

@@ -3,8 +3,10 @@ import {
   formatProblem,
   validateConfig,
   type ConfigProblem,
+  type LoadedConfig,
   type WaymarkConfig,
 } from '../../config/index.js';
+import { BUILT_IN_PROVIDERS, providerSettingProblems } from '../../delivery/index.js';
 import { WaymarkError } from '../../core/index.js';
 import { ExitCode, type CommandContext } from '../program.js';
 
@@ -50,7 +52,8 @@ export function registerValidateCommand(program: Command, context: CommandContex
         }
         throw error;
       }
-      const { config, problems } = result;
+      const { config } = result;
+      const problems = [...result.problems, ...providerProblems(config)];
       const errors = problems.filter((p) => p.severity === 'error');
       const warnings = problems.filter((p) => p.severity === 'warning');
       if (options.json === true) {
@@ -74,6 +77,25 @@ export function registerValidateCommand(program: Command, context: CommandContex
       }
       if (!config) context.setExitCode(ExitCode.invalidInput);
     });
+}
+
+/** Provider settings problems as located warnings (see `providerSettingProblems`). */
+function providerProblems(config: LoadedConfig | undefined): ConfigProblem[] {
+  if (config === undefined) return [];
+  return providerSettingProblems(config.config.channels, BUILT_IN_PROVIDERS).map((p) => {
+    const where = config.locate(p.path) ?? config.locate(p.path.slice(0, 2));
+    return {
+      file: where?.file ?? config.files[0] ?? '',
+      line: where?.line ?? 1,
+      column: where?.column ?? 1,
+      path: p.path
+        .map((s) => (typeof s === 'number' ? `[${String(s)}]` : `.${s}`))
+        .join('')
+        .slice(1),
+      message: p.message,
+      severity: 'warning',
+    };
+  });
 }
 
 function describeCounts(
