@@ -10,6 +10,7 @@
  *   (an unsubscribe, a Twilio STOP) writes the former.
  */
 import type { ChannelType } from '../config/index.js';
+import { readField } from '../journeys/index.js';
 
 /** The profile field holding a channel type's address when the channel names none. */
 export const DEFAULT_RECIPIENT_FIELDS: Readonly<Partial<Record<ChannelType, string>>> = {
@@ -33,7 +34,7 @@ export function recipientsOf(
   attributes: Readonly<Record<string, unknown>>,
   field: string,
 ): string[] {
-  const value = readProfilePath(attributes, field);
+  const value = readField(attributes, field);
   const found: string[] = [];
   const add = (item: unknown): void => {
     if (typeof item === 'string') {
@@ -80,21 +81,4 @@ export function fitToLimit(text: string, limit: number): { text: string; truncat
     cut = Array.from(head.slice(0, space)).length;
   }
   return { text: `${chars.slice(0, cut).join('').trimEnd()}…`, truncated: true };
-}
-
-/** A profile value by dotted path; a leading `customer.` is optional. */
-export function readProfilePath(
-  attributes: Readonly<Record<string, unknown>>,
-  field: string,
-): unknown {
-  const segments = field.split('.');
-  if (segments[0] === 'customer' && segments.length > 1) segments.shift();
-  let value: unknown = attributes;
-  for (const segment of segments) {
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, segment)) {
-      return undefined;
-    }
-    value = (value as Record<string, unknown>)[segment];
-  }
-  return value;
 }

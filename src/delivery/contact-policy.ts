@@ -18,7 +18,7 @@
  */
 import type { FatigueConfig, RateLimits } from '../config/index.js';
 import { zoneOffsetMinutes } from '../core/index.js';
-import { readProfilePath as readPath } from './addressing.js';
+import { readField as readPath } from '../journeys/index.js';
 
 /** Priorities of a message. */
 export type MessagePriority = 'critical' | 'high' | 'normal' | 'low';

@@ -9,7 +9,6 @@ export {
   fitToLimit,
   hasOptedOut,
   needsAddress,
-  readProfilePath,
   recipientsOf,
 } from './addressing.js';
 export {

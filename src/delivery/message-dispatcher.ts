@@ -463,13 +463,13 @@ class Outcomes {
           ...(payload.route === undefined ? {} : { route: payload.route }),
         },
       });
-      if (decision.alert) this.#noteAlert(message.channel, error, true);
+      if (decision.alert) this.#alertFailure(message.channel, error);
       return;
     }
     if (decision.disposal === 'drop') {
       this.#update(message, 'failed', attempts, error, provider, null);
       this.#event('message.dropped', message, details);
-      if (decision.alert) this.#noteAlert(message.channel, error, true);
+      if (decision.alert) this.#alertFailure(message.channel, error);
       return;
     }
     if (reason === 'unsubscribed') {
@@ -532,8 +532,8 @@ class Outcomes {
     this.#deadByChannel.set(channel, seen);
   }
 
-  #noteAlert(channel: string, error: string, policyAlert: boolean): void {
-    if (!policyAlert) return;
+  /** The retry policy's `alert_on_failure`: a person should know this message did not go. */
+  #alertFailure(channel: string, error: string): void {
     this.#out.alerts.push(
       this.#alert('high', `delivery on channel '${channel}' failed: ${error}`, {
         type: 'delivery_failed',

@@ -39,6 +39,7 @@ import type { ConditionContext } from '../conditions/index.js';
 import {
   advance,
   enroll,
+  chooseContent,
   toJsonValue,
   unitInterval,
   type CompiledJourney,
@@ -964,17 +965,11 @@ class CustomerRun {
   ): { content: JsonObject; variant: string | null } | null {
     if (name === null) return null;
     const contents = this.#project.templates.get(name);
-    if (contents === undefined || contents.length === 0) return null;
-    const total = contents.reduce((sum, c) => sum + c.weight, 0);
-    let point = unitInterval(this.#project.seed, this.#work.customerId, name, 'template') * total;
-    let chosen = contents[contents.length - 1];
-    for (const content of contents) {
-      if (point < content.weight) {
-        chosen = content;
-        break;
-      }
-      point -= content.weight;
-    }
+    if (contents === undefined) return null;
+    const chosen = chooseContent(
+      contents,
+      unitInterval(this.#project.seed, this.#work.customerId, name, 'template'),
+    );
     if (chosen === undefined) return null;
     const context = this.#context(this.#currentEvent, enrollment ?? undefined);
     return { content: chosen.render(context).value, variant: chosen.variant };

@@ -82,7 +82,7 @@ export {
 } from './inputs.js';
 export { InvalidJourneyError, type JourneyProblem } from './errors.js';
 export { journeyHash, stableStringify, unitInterval } from './hashing.js';
-export { SPLIT_HOLDOUT, readField } from './steps.js';
+export { SPLIT_HOLDOUT, chooseContent, readField } from './steps.js';
 export { toJsonValue } from './content.js';
 export {
   readState as readRuntimeState,

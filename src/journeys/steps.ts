@@ -117,13 +117,26 @@ function pickContent(
   step: CompiledSendStep,
 ): CompiledSendStep['contents'][number] | undefined {
   if (step.contents.length <= 1) return step.contents[0];
-  const total = step.contents.reduce((sum, c) => sum + c.weight, 0);
-  let point = unitInterval(run.ctx.seed, run.enrollment.id, step.id, 'template') * total;
-  for (const content of step.contents) {
-    if (point < content.weight) return content;
-    point -= content.weight;
+  return chooseContent(
+    step.contents,
+    unitInterval(run.ctx.seed, run.enrollment.id, step.id, 'template'),
+  );
+}
+
+/**
+ * The content alternative a point in [0, 1) falls on, by weight. Callers hash something stable
+ * (the enrollment and step, or the customer and template) into the point, so a choice repeats.
+ */
+export function chooseContent(
+  contents: CompiledSendStep['contents'],
+  point: number,
+): CompiledSendStep['contents'][number] | undefined {
+  let left = point * contents.reduce((sum, c) => sum + c.weight, 0);
+  for (const content of contents) {
+    if (left < content.weight) return content;
+    left -= content.weight;
   }
-  return step.contents[step.contents.length - 1];
+  return contents[contents.length - 1];
 }
 
 /** When a wait ends, or why it cannot be computed. */

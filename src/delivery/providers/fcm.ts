@@ -39,7 +39,7 @@ import {
   type ProviderResult,
 } from '../provider.js';
 import {
-  combineRecipientOutcomes,
+  sendToEach,
   networkFailure,
   parseJsonBody,
   type Accepted,
@@ -237,14 +237,8 @@ class FcmProvider implements DeliveryProvider {
     this.#tokens = new AccessTokens(account, deps);
   }
 
-  async send(message: OutgoingMessage, signal: AbortSignal): Promise<ProviderResult> {
-    if (message.to.length === 0) {
-      return { status: 'failed', category: 'permanent', reason: 'rejected', error: 'no recipient' };
-    }
-    const outcomes = await Promise.all(
-      message.to.map(async (to) => ({ to, result: await this.#sendOne(message, to, signal) })),
-    );
-    return combineRecipientOutcomes(outcomes);
+  send(message: OutgoingMessage, signal: AbortSignal): Promise<ProviderResult> {
+    return sendToEach(message.to, (to) => this.#sendOne(message, to, signal));
   }
 
   /** One device: fetch a token, send, and on a 401 fetch a new token and send once more. */

@@ -81,6 +81,23 @@ export function combineRecipientOutcomes(
   };
 }
 
+/**
+ * Sends to every recipient at once, one request each (Twilio and FCM have no multicast), and
+ * folds the answers with {@link combineRecipientOutcomes}. No recipient is a permanent failure.
+ */
+export async function sendToEach(
+  recipients: readonly string[],
+  sendOne: (to: string) => Promise<Accepted | Failure>,
+): Promise<ProviderResult> {
+  if (recipients.length === 0) {
+    return { status: 'failed', category: 'permanent', reason: 'rejected', error: 'no recipient' };
+  }
+  const outcomes = await Promise.all(
+    recipients.map(async (to) => ({ to, result: await sendOne(to) })),
+  );
+  return combineRecipientOutcomes(outcomes);
+}
+
 /** A body as JSON, or undefined for anything else (a proxy's HTML error page: the status decides). */
 export function parseJsonBody(text: string): unknown {
   try {

@@ -29,7 +29,7 @@ import {
   type ProviderResult,
 } from '../provider.js';
 import {
-  combineRecipientOutcomes,
+  sendToEach,
   networkFailure,
   parseJsonBody,
   type Accepted,
@@ -123,14 +123,8 @@ class TwilioProvider implements DeliveryProvider {
     this.#authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
   }
 
-  async send(message: OutgoingMessage, signal: AbortSignal): Promise<ProviderResult> {
-    if (message.to.length === 0) {
-      return { status: 'failed', category: 'permanent', reason: 'rejected', error: 'no recipient' };
-    }
-    const outcomes = await Promise.all(
-      message.to.map(async (to) => ({ to, result: await this.#sendOne(message, to, signal) })),
-    );
-    return combineRecipientOutcomes(outcomes);
+  send(message: OutgoingMessage, signal: AbortSignal): Promise<ProviderResult> {
+    return sendToEach(message.to, (to) => this.#sendOne(message, to, signal));
   }
 
   async #sendOne(
