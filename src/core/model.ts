@@ -250,6 +250,25 @@ export interface DecisionRecord {
   explanation: JsonObject;
 }
 
+/**
+ * A trained model in the registry: one version of a named model (`churn_predictor_v2`), with the
+ * model file it was trained into and the evaluation saved beside it. Versions of a name count up
+ * from 1; the newest is the one the engine scores with.
+ */
+export interface ModelRecord {
+  name: string;
+  version: number;
+  /** The model file's `kind` (`churn` for any binary scorer, `nba` for a next-best-action policy). */
+  kind: string;
+  createdAt: Instant;
+  /** The model file as trained (`waymark models train ... --out`). */
+  body: JsonObject;
+  /** Its evaluation (cross-validated AUC, calibration, policy value, ...). */
+  metrics: JsonObject;
+  /** Where it came from: a file name, `scheduled training`, ... */
+  source: string;
+}
+
 /** A CSM task (create_task action, task step). */
 export interface TaskRecord {
   id: string;

@@ -24,6 +24,7 @@ import type {
   JourneyVersionRecord,
   JsonObject,
   MessageRecord,
+  ModelRecord,
   MessageStatus,
   NewEvent,
   OutboxEntry,
@@ -417,6 +418,22 @@ export interface Store {
   /** Records that `consumer` has handled every journey event up to and including `seq`. */
   advanceCursor(consumer: string, seq: number): Promise<void>;
 
+  // ---- decisions and models ----------------------------------------------------------------
+  /**
+   * Records decisions made outside a work batch (the next-best-action API), all or none. Decisions
+   * of the processor are committed with its batch instead (`WorkResult.decisions`).
+   */
+  appendDecisions(decisions: readonly DecisionRecord[]): Promise<void>;
+  /**
+   * Stores a model as the next version of its name (1 for a new name) and returns it as stored.
+   * Concurrent registrations of one name get distinct versions.
+   */
+  registerModel(model: Omit<ModelRecord, 'version'>): Promise<ModelRecord>;
+  /** A model version, the newest when `version` is omitted; null when there is none. */
+  getModel(name: string, version?: number): Promise<ModelRecord | null>;
+  /** Models by name, newest version first; every version, or only the newest of each name. */
+  listModels(filter: { name?: string; latestOnly?: boolean }): Promise<ModelRecord[]>;
+
   // ---- journeys ----------------------------------------------------------------------------
   /** Stores a definition as a new version unless its hash equals the current one; returns the current version. */
   saveJourneyVersion(
@@ -449,8 +466,12 @@ export interface Store {
     enrollmentId?: string;
     status?: string;
   }): Promise<TimerRecord[]>;
-  /** The most recent decisions first. */
-  listDecisions(filter: { customerId: string; limit: number }): Promise<DecisionRecord[]>;
+  /** The most recent decisions first; only those of `kind` when given. */
+  listDecisions(filter: {
+    customerId: string;
+    kind?: string;
+    limit: number;
+  }): Promise<DecisionRecord[]>;
   /** The most recent tasks first. */
   listTasks(filter: {
     customerId?: string;

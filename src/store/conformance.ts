@@ -262,6 +262,95 @@ export function describeStoreConformance<S extends Store>(
       await store.close();
     });
 
+    describe('decisions and the model registry', () => {
+      it('appends decisions outside a batch and lists them newest first, by kind when asked', async () => {
+        await store.appendDecisions([
+          decision({ id: 'd1', kind: 'next_best_action', at: T0 }),
+          decision({ id: 'd2', kind: 'prediction', at: T0 + MINUTE, subject: HOSTILE_ID }),
+          decision({ id: 'd3', kind: 'prediction', at: T0 + 2 * MINUTE }),
+          decision({ id: 'd4', customerId: 'c2', kind: 'prediction' }),
+        ]);
+        expect(
+          (await store.listDecisions({ customerId: 'c1', limit: 10 })).map((d) => d.id),
+        ).toEqual(['d3', 'd2', 'd1']);
+        const predictions = await store.listDecisions({
+          customerId: 'c1',
+          kind: 'prediction',
+          limit: 1,
+        });
+        expect(predictions).toEqual([
+          decision({ id: 'd3', kind: 'prediction', at: T0 + 2 * MINUTE }),
+        ]);
+        expect(await store.listDecisions({ customerId: 'c1', kind: 'rules', limit: 5 })).toEqual(
+          [],
+        );
+      });
+
+      it('keeps the first of two decisions with one id (a retried append is a no-op)', async () => {
+        await store.appendDecisions([decision({ id: 'd1' })]);
+        await store.appendDecisions([
+          decision({ id: 'd1', explanation: { changed: true } }),
+          decision({ id: 'd2', at: T0 + 1 }),
+        ]);
+        expect(await store.listDecisions({ customerId: 'c1', limit: 10 })).toEqual([
+          decision({ id: 'd2', at: T0 + 1 }),
+          decision({ id: 'd1' }),
+        ]);
+      });
+
+      it('numbers versions per name, returns the newest by default, and keeps every version', async () => {
+        const model = (name: string, auc: number) => ({
+          name,
+          kind: 'churn',
+          createdAt: T0,
+          body: { kind: 'churn', weights: [0.5, -1.25], note: UNICODE_ID },
+          metrics: { auc },
+          source: 'telco.csv',
+        });
+        expect(await store.getModel('churn_predictor_v2')).toBeNull();
+        expect(await store.registerModel(model('churn_predictor_v2', 0.84))).toEqual({
+          ...model('churn_predictor_v2', 0.84),
+          version: 1,
+        });
+        await store.registerModel(model('expansion_scorer', 0.7));
+        const second = await store.registerModel(model('churn_predictor_v2', 0.85));
+        expect(second.version).toBe(2);
+        expect(await store.getModel('churn_predictor_v2')).toEqual(second);
+        expect((await store.getModel('churn_predictor_v2', 1))?.metrics).toEqual({ auc: 0.84 });
+        expect(await store.getModel('churn_predictor_v2', 3)).toBeNull();
+        const all = await store.listModels({});
+        expect(all.map((m) => `${m.name}@${m.version}`)).toEqual([
+          'churn_predictor_v2@2',
+          'churn_predictor_v2@1',
+          'expansion_scorer@1',
+        ]);
+        const latest = await store.listModels({ latestOnly: true });
+        expect(latest.map((m) => `${m.name}@${m.version}`)).toEqual([
+          'churn_predictor_v2@2',
+          'expansion_scorer@1',
+        ]);
+        expect(
+          (await store.listModels({ name: 'expansion_scorer' })).map((m) => m.version),
+        ).toEqual([1]);
+      });
+
+      it('gives concurrent registrations of one name distinct versions', async () => {
+        const registered = await Promise.all(
+          [1, 2, 3, 4].map((i) =>
+            store.registerModel({
+              name: 'm',
+              kind: 'churn',
+              createdAt: T0 + i,
+              body: { i },
+              metrics: {},
+              source: 'test',
+            }),
+          ),
+        );
+        expect(registered.map((m) => m.version).sort()).toEqual([1, 2, 3, 4]);
+      });
+    });
+
     /** Claims the pending event(s) of `customerId` and commits `result` for them. */
     async function processWith(
       customerId: string,

@@ -24,7 +24,7 @@ describe('migrations', () => {
 
   it('create every table the engine and the diagnostic queries use', () => {
     const db = openDatabase(':memory:');
-    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(tables(db)).toEqual([
       'alerts',
       'consumer_cursors',
@@ -38,6 +38,7 @@ describe('migrations', () => {
       'journeys',
       'leases',
       'messages',
+      'models',
       'outbox',
       'rate_buckets',
       'rule_fires',
@@ -78,6 +79,7 @@ describe('migrations', () => {
         name: 'engagement, in-app inbox, task completion, rate buckets',
         applied_at: clock.now(),
       },
+      { version: 10, name: 'model registry, decisions by kind', applied_at: clock.now() },
     ]);
     db.close();
   });

@@ -361,6 +361,25 @@ CREATE TABLE rate_buckets (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 10,
+    name: 'model registry, decisions by kind',
+    sql: `
+-- Trained models, one row per version of a name; the newest version is the one scored with.
+CREATE TABLE models (
+  name        TEXT    NOT NULL,
+  version     INTEGER NOT NULL,
+  kind        TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  body        TEXT    NOT NULL,
+  metrics     TEXT    NOT NULL,
+  source      TEXT    NOT NULL,
+  PRIMARY KEY (name, version)
+) WITHOUT ROWID;
+-- A customer's predictions (and next-best-action decisions) are read by kind on the timeline.
+CREATE INDEX decisions_by_customer_kind ON decisions (customer_id, kind, at);
+`,
+  },
 ];
 
 /** Version of the newest migration this code knows. */

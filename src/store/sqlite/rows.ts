@@ -8,6 +8,7 @@ import type {
   CustomerRecord,
   DeadLetterRecord,
   DecisionRecord,
+  ModelRecord,
   EnrollmentRecord,
   EnrollmentStatus,
   EventStatus,
@@ -343,6 +344,30 @@ export function decisionFromRow(row: DecisionRow): DecisionRecord {
     at: row.at,
     subject: row.subject,
     explanation: fromJson(row.explanation),
+  };
+}
+
+/** `models` row. */
+export interface ModelRow {
+  name: string;
+  version: number;
+  kind: string;
+  created_at: number;
+  body: string;
+  metrics: string;
+  source: string;
+}
+
+/** Model record from its row. */
+export function modelFromRow(row: ModelRow): ModelRecord {
+  return {
+    name: row.name,
+    version: row.version,
+    kind: row.kind,
+    createdAt: row.created_at,
+    body: fromJson(row.body),
+    metrics: fromJson(row.metrics),
+    source: row.source,
   };
 }
 

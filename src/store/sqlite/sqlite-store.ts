@@ -48,6 +48,7 @@ import type {
   JsonObject,
   MessageFilter,
   MessageRecord,
+  ModelRecord,
   MessageStatus,
   NewEvent,
   OutboxEntry,
@@ -71,6 +72,7 @@ import {
   customerFromRow,
   deadLetterFromRow,
   decisionFromRow,
+  modelFromRow,
   enrollmentFromRow,
   eventFromRow,
   journeyEventFromRow,
@@ -868,10 +870,79 @@ export class SqliteStore implements Store {
     });
   }
 
-  listDecisions(filter: { customerId: string; limit: number }): Promise<DecisionRecord[]> {
+  listDecisions(filter: {
+    customerId: string;
+    kind?: string;
+    limit: number;
+  }): Promise<DecisionRecord[]> {
     return this.#run((q) => {
       checkPageLimit(filter.limit);
-      return q.decisionsOf.all(filter.customerId, filter.limit).map(decisionFromRow);
+      const rows =
+        filter.kind === undefined
+          ? q.decisionsOf.all(filter.customerId, filter.limit)
+          : q.decisionsOfKind.all(filter.customerId, filter.kind, filter.limit);
+      return rows.map(decisionFromRow);
+    });
+  }
+
+  appendDecisions(decisions: readonly DecisionRecord[]): Promise<void> {
+    return this.#run((q) => {
+      this.#db
+        .transaction(() => {
+          for (const d of decisions) {
+            q.insertDecision.run(
+              d.id,
+              d.customerId,
+              d.kind,
+              d.at,
+              d.subject,
+              toJson(d.explanation),
+            );
+          }
+        })
+        .immediate();
+    });
+  }
+
+  registerModel(model: Omit<ModelRecord, 'version'>): Promise<ModelRecord> {
+    return this.#run((q) => {
+      if (model.name.trim() === '') {
+        throw new InvalidInputError('a model needs a name', {}, 'MODEL_NAME_INVALID');
+      }
+      const row = this.#db
+        .transaction(() =>
+          q.insertModel.get(
+            model.name,
+            q.nextModelVersion.get(model.name)?.version ?? 1,
+            model.kind,
+            model.createdAt,
+            toJson(model.body),
+            toJson(model.metrics),
+            model.source,
+          ),
+        )
+        .immediate();
+      if (row === undefined) throw new StoreError('STORE_FAILED', 'the model was not stored');
+      return modelFromRow(row);
+    });
+  }
+
+  getModel(name: string, version?: number): Promise<ModelRecord | null> {
+    return this.#run((q) => {
+      const row =
+        version === undefined ? q.latestModel.get(name) : q.modelVersion.get(name, version);
+      return row === undefined ? null : modelFromRow(row);
+    });
+  }
+
+  listModels(filter: { name?: string; latestOnly?: boolean }): Promise<ModelRecord[]> {
+    return this.#run((q) => {
+      const rows = filter.name === undefined ? q.allModels.all() : q.modelsNamed.all(filter.name);
+      const models = rows.map(modelFromRow);
+      if (filter.latestOnly !== true) return models;
+      // Rows come newest first within a name: the first of each name is its newest.
+      const seen = new Set<string>();
+      return models.filter((m) => !seen.has(m.name) && seen.add(m.name) !== undefined);
     });
   }
 

@@ -13,6 +13,7 @@ import type {
   MessageRow,
   TaskRow,
   DecisionRow,
+  ModelRow,
   EnrollmentRow,
   EventRow,
   JourneyEventRow,
@@ -481,6 +482,26 @@ export function prepareStatements(db: SqliteDatabase) {
     ),
     decisionsOf: db.prepare<[string, number], DecisionRow>(
       'SELECT * FROM decisions WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?',
+    ),
+    decisionsOfKind: db.prepare<[string, string, number], DecisionRow>(
+      'SELECT * FROM decisions WHERE customer_id = ? AND kind = ? ORDER BY at DESC, id DESC LIMIT ?',
+    ),
+    nextModelVersion: db.prepare<[string], { version: number }>(
+      'SELECT COALESCE(MAX(version), 0) + 1 AS version FROM models WHERE name = ?',
+    ),
+    insertModel: db.prepare<[string, number, string, number, string, string, string], ModelRow>(
+      `INSERT INTO models (name, version, kind, created_at, body, metrics, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    ),
+    latestModel: db.prepare<[string], ModelRow>(
+      'SELECT * FROM models WHERE name = ? ORDER BY version DESC LIMIT 1',
+    ),
+    modelVersion: db.prepare<[string, number], ModelRow>(
+      'SELECT * FROM models WHERE name = ? AND version = ?',
+    ),
+    allModels: db.prepare<[], ModelRow>('SELECT * FROM models ORDER BY name, version DESC'),
+    modelsNamed: db.prepare<[string], ModelRow>(
+      'SELECT * FROM models WHERE name = ? ORDER BY version DESC',
     ),
     ruleFireCounts: db.prepare<[string, number], { rule_id: string; fires: number }>(
       `SELECT rule_id, COUNT(*) AS fires FROM rule_fires
