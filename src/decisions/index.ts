@@ -11,3 +11,5 @@ export { trainNba, decide } from './nba.js';
 export type { NbaOptions, Decision } from './nba.js';
 export { parseModelFile, MODEL_FORMAT_VERSION } from './model-file.js';
 export type { ModelFile, ChurnModelFile, NbaModelFile } from './model-file.js';
+export { scoreProfile, actionProbabilities } from './profile-scoring.js';
+export type { ProfileScore } from './profile-scoring.js';

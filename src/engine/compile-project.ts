@@ -24,6 +24,8 @@ import {
 } from '../scheduling/index.js';
 import type {
   BatchTrigger,
+  PredictionModel,
+  PredictionTrigger,
   RuntimeJourney,
   RuntimeProject,
   RuntimeTrigger,
@@ -54,6 +56,7 @@ export function compileProject(
   config: WaymarkConfig,
   journeys: readonly StoredJourneyVersions[],
   seed: string,
+  models: ReadonlyMap<string, PredictionModel> = new Map(),
 ): RuntimeProject {
   const templates = config.templates as unknown as Record<string, TemplateDefinition>;
   const defaultTimezone = config.defaults.timezone;
@@ -191,6 +194,7 @@ export function compileProject(
     journeys: runtimeJourneys,
     eventTriggers,
     conditionTriggers,
+    predictionTriggers: predictionTriggers(config, namedActions, models),
     batchTriggers,
     customerRules: compileRuleSet(customerRules),
     journeyRules: compileRuleSet(journeyRules),
@@ -320,6 +324,54 @@ function triggerActions(
     case 'builtin':
       return [{ type: reference.action, params: {} }];
   }
+}
+
+/**
+ * The AI-powered triggers: each `predictions` entry with a threshold and an action, and each
+ * trigger with `prediction:` (its own `threshold`, else the prediction's). Entries whose output is
+ * not a score (`timestamp`, `channel`, ...) are used where they are named, not here.
+ */
+function predictionTriggers(
+  config: WaymarkConfig,
+  named: Record<string, readonly RuleActionDefinition[]>,
+  models: ReadonlyMap<string, PredictionModel>,
+): PredictionTrigger[] {
+  const out: PredictionTrigger[] = [];
+  const add = (
+    name: string,
+    predictionName: string,
+    threshold: number | undefined,
+    reference: WaymarkConfig['triggers'][number]['action'],
+  ): void => {
+    const prediction = config.predictions[predictionName];
+    if (prediction === undefined || threshold === undefined) return;
+    const actions = triggerActions(reference, named).map(
+      (a, i) => new CompiledAction(a, name, `action[${i}]`),
+    );
+    out.push({
+      name,
+      kind: 'prediction',
+      prediction: predictionName,
+      actionName: reference?.text ?? '',
+      threshold,
+      actions,
+      model: models.get(prediction.model) ?? null,
+      modelName: prediction.model,
+    });
+  };
+  for (const [name, prediction] of Object.entries(config.predictions)) {
+    if (prediction.output !== 'score' && prediction.output !== 'probability') continue;
+    // Prefixed: a trigger may share the prediction's name, and each keeps its own edge state.
+    if (prediction.action !== undefined) {
+      add(`prediction:${name}`, name, prediction.threshold, prediction.action);
+    }
+  }
+  for (const trigger of config.triggers) {
+    if (!trigger.enabled || trigger.prediction === undefined) continue;
+    const threshold = trigger.threshold ?? config.predictions[trigger.prediction]?.threshold;
+    add(trigger.name, trigger.prediction, threshold, trigger.action);
+  }
+  return out;
 }
 
 /** A rule is journey-scoped when any of its conditions or exceptions reads `journey.*`. */

@@ -46,6 +46,7 @@ import {
   type WebhookCaller,
 } from './dispatcher.js';
 import { COMMAND_EVENT_PREFIX, processBatch } from './processor.js';
+import { loadPredictionModels, type LoadedPredictionModels } from './prediction-models.js';
 import type { RuntimeProject } from './project.js';
 import { planSchedule } from './schedule-plans.js';
 import { Worker, type PassResult, type WorkerOptions } from './worker.js';
@@ -166,6 +167,8 @@ export class Engine {
   #nextPruneAt = Number.NEGATIVE_INFINITY;
   /** Whether the schedule planner has run since the engine opened. */
   #schedulesPlanned = false;
+  /** The registry models the predictions score with. */
+  #models: LoadedPredictionModels = { models: new Map(), versions: [], problems: [] };
 
   private constructor(
     options: EngineOptions,
@@ -384,13 +387,39 @@ export class Engine {
     const ids = options.ids ?? randomIds(() => options.clock.now());
     const seed = options.seed ?? 'waymark';
     const journeys = await syncJourneys(options.store, options.config.config, options.clock.now());
-    const project = compileProject(options.config.config, journeys, seed);
-    return new Engine(options, project, ids, seed);
+    const models = await loadPredictionModels(options.store, options.config.config);
+    const project = compileProject(options.config.config, journeys, seed, models.models);
+    const engine = new Engine(options, project, ids, seed);
+    engine.#models = models;
+    for (const problem of models.problems) engine.log.warn(problem);
+    return engine;
   }
 
   /** The loaded configuration. */
   get config(): WaymarkConfig {
     return this.#config.config;
+  }
+
+  /** The registry models loaded for predictions (`name@version`) and what is missing. */
+  get predictionModels(): LoadedPredictionModels {
+    return this.#models;
+  }
+
+  /**
+   * Reloads the newest registered version of every model the predictions name; recompiles the
+   * project when any changed. Returns whether it did. `waymark serve` calls it periodically, so a
+   * newly registered model takes over without a restart.
+   */
+  async refreshModels(): Promise<boolean> {
+    const loaded = await loadPredictionModels(this.store, this.#config.config);
+    const same =
+      loaded.versions.length === this.#models.versions.length &&
+      loaded.versions.every((v, i) => v === this.#models.versions[i]);
+    if (same) return false;
+    this.#models = loaded;
+    await this.#recompile();
+    this.log.info('prediction models reloaded', { models: loaded.versions });
+    return true;
   }
 
   /** The compiled project the worker runs. */
@@ -657,7 +686,7 @@ export class Engine {
 
   async #recompile(): Promise<void> {
     const journeys = await loadJourneyVersions(this.store, this.#config.config);
-    this.#project = compileProject(this.#config.config, journeys, this.seed);
+    this.#project = compileProject(this.#config.config, journeys, this.seed, this.#models.models);
   }
 
   /** Commands go through the event log so they keep the customer's order; waits until processed. */

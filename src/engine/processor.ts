@@ -49,7 +49,13 @@ import {
   type JourneyInputEvent,
 } from '../journeys/index.js';
 import type { ResolvedAction, RuleContext, RuleSet } from '../rules/index.js';
-import type { RuntimeProject, RuntimeTrigger, ScheduleTrigger } from './project.js';
+import type {
+  PredictionModel,
+  PredictionScore,
+  RuntimeProject,
+  RuntimeTrigger,
+  ScheduleTrigger,
+} from './project.js';
 import {
   DEAD_LETTER_RETRY_COMMAND,
   FALLBACK_COMMAND,
@@ -269,6 +275,7 @@ class CustomerRun {
     this.#fireEventTriggers(event, context);
     if (profileChanged) {
       this.#fireConditionTriggers(event);
+      this.#firePredictionTriggers(event);
       this.#resetBatchTriggers();
     }
     this.#enrollByEntryEvent(event, journeyEvent);
@@ -528,6 +535,60 @@ class CustomerRun {
   }
 
   /**
+   * AI-powered triggers: the model scores the changed profile (once per model, however many
+   * triggers share it) and a trigger fires when the probability crosses its threshold upward. A
+   * firing is recorded as the spec's `AIPrediction` (decision kind `prediction`) with the factors
+   * behind the score, then its actions run. A trigger whose model is not registered yet idles.
+   */
+  #firePredictionTriggers(event: StoredEvent): void {
+    const triggers = this.#project.predictionTriggers;
+    if (triggers.length === 0 || this.#customer === null) return;
+    const scores = new Map<PredictionModel, PredictionScore>();
+    let context: RuleContext | null = null;
+    for (const trigger of triggers) {
+      const model = trigger.model;
+      if (model === null) continue;
+      const started = this.#elapsed();
+      let score = scores.get(model);
+      if (score === undefined) {
+        score = model.score(this.#customer.attributes);
+        scores.set(model, score);
+      }
+      const value = score.probability >= trigger.threshold;
+      const previous = this.#triggerStates[trigger.name] ?? false;
+      if (value !== previous) {
+        this.#triggerStates[trigger.name] = value;
+        this.#changedTriggerStates.add(trigger.name);
+      }
+      const fired = value && !previous;
+      this.#recordTrigger(trigger, event, fired, started);
+      if (!fired) continue;
+      this.#decision('prediction', trigger.prediction, {
+        model: `${model.name}@${model.version}`,
+        customer_id: this.#work.customerId,
+        prediction: {
+          action: trigger.actionName,
+          confidence: score.probability,
+          timing: new Date(this.#now).toISOString(),
+          reasoning: [
+            `${trigger.prediction} ${score.score}/100 reached the threshold ${trigger.threshold}`,
+            ...score.factors,
+            ...score.notes,
+          ],
+        },
+        trigger: trigger.name,
+        score: score.score,
+        threshold: trigger.threshold,
+      });
+      context ??= this.#context(event);
+      this.#runTriggerActions(trigger, context, event, {
+        prediction: trigger.prediction,
+        score: score.score,
+      });
+    }
+  }
+
+  /**
    * Batch triggers fire only from their batch run, but a profile change that makes one false is
    * remembered now, so the next batch run that finds it true again fires it (the false→true edge).
    */
@@ -543,7 +604,7 @@ class CustomerRun {
   }
 
   #recordTrigger(
-    trigger: RuntimeTrigger,
+    trigger: Pick<RuntimeTrigger, 'name'>,
     event: StoredEvent | null,
     fired: boolean,
     started: number,
@@ -559,7 +620,7 @@ class CustomerRun {
   }
 
   #runTriggerActions(
-    trigger: RuntimeTrigger,
+    trigger: Pick<RuntimeTrigger, 'name' | 'actions'>,
     context: ConditionContext,
     event: StoredEvent | null,
     why: JsonObject = {},

@@ -28,6 +28,12 @@ export interface RuntimeProject {
   /** Real-time condition triggers, evaluated on every profile change (fire on false→true). */
   readonly conditionTriggers: readonly RuntimeTrigger[];
   /**
+   * AI-powered triggers (`predictions` with a threshold, and triggers with `prediction:`): the
+   * model scores the profile on every change and the trigger fires when the score crosses the
+   * threshold upward (false→true), like a condition trigger.
+   */
+  readonly predictionTriggers: readonly PredictionTrigger[];
+  /**
    * Batch condition triggers (`evaluation: batch`), by name: evaluated over every customer on their
    * `frequency`, each customer's result then applied in that customer's order (fire on false→true).
    */
@@ -144,6 +150,41 @@ export interface RuntimeTrigger {
   readonly matches: CompiledConditions | null;
   /** What firing does. */
   readonly actions: readonly TriggerAction[];
+}
+
+/** A model's score of a profile, with the reasons behind it. */
+export interface PredictionScore {
+  /** Probability of the model's positive label, 0–1 (what thresholds compare against). */
+  readonly probability: number;
+  /** The same on a 0–100 scale (the spec's risk score). */
+  readonly score: number;
+  /** Top contributing factors, strongest first. */
+  readonly factors: readonly string[];
+  /** Inputs the profile lacked or held unreadable values for. */
+  readonly notes: readonly string[];
+}
+
+/** How a prediction's model scores a profile; carries the registry version it came from. */
+export interface PredictionModel {
+  /** Registry name, e.g. `churn_predictor_v2`. */
+  readonly name: string;
+  readonly version: number;
+  score(attributes: Readonly<Record<string, unknown>>): PredictionScore;
+}
+
+/** An AI-powered trigger: a model, a threshold and what crossing it does. */
+export interface PredictionTrigger extends Omit<RuntimeTrigger, 'kind' | 'matches'> {
+  readonly kind: 'prediction';
+  /** The `predictions` entry (`churn_risk`). */
+  readonly prediction: string;
+  /** The action name as configured (`escalate_to_csm`), reported in the `AIPrediction`. */
+  readonly actionName: string;
+  /** Fires when the probability rises to this or above. */
+  readonly threshold: number;
+  /** The model, or null when the registry has no model of that name yet (the trigger idles). */
+  readonly model: PredictionModel | null;
+  /** Registry name the prediction asks for (also when `model` is null). */
+  readonly modelName: string;
 }
 
 /** A batch condition trigger and when it runs. */

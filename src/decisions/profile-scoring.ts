@@ -1,0 +1,101 @@
+/**
+ * Scoring a live customer profile with a model trained on a CSV file.
+ *
+ * The profile is turned into a one-row table with the model's own column names and then encoded by
+ * the same `encodeTable` that training and `waymark models score` use, so a customer scores the same
+ * whether they arrive in a file or through the engine. A column is read from the profile by its
+ * name (`tenure`), or as a dotted path (`contract.months`) when no attribute has that name. A value
+ * the model cannot read (text in a numeric column, an object) is treated as missing — the training
+ * median, exactly like a blank cell — and said so in the notes, never an error: a typo in one
+ * profile must not stop that customer's journeys.
+ */
+import { readField } from '../journeys/index.js';
+import { topFactors } from './churn.js';
+import { encodeTable } from './features.js';
+import { predictLogistic, sigmoid } from './logistic.js';
+import type { ChurnModelFile, NbaModelFile } from './model-file.js';
+import { parseNumber, type Table } from './table.js';
+import type { EncoderSpec } from './features.js';
+
+/** A binary model's score of one profile. */
+export interface ProfileScore {
+  /** Probability of the model's positive label, 0–1. */
+  probability: number;
+  /** The same on the spec's 0–100 scale ("Risk score 0-100"), rounded. */
+  score: number;
+  /** The top factors by contribution, e.g. `Contract=Month-to-month (+0.82)`. */
+  factors: string[];
+  /** Columns the profile lacks or holds unreadable values for (scored as missing). */
+  notes: string[];
+}
+
+/** Scores a profile with a binary (`churn`-kind) model. */
+export function scoreProfile(
+  model: ChurnModelFile,
+  attributes: Readonly<Record<string, unknown>>,
+): ProfileScore {
+  const { table, notes } = profileTable(model.encoder, attributes);
+  const x = encodeTable(model.encoder, table)[0] ?? [];
+  const { intercept, weights } = model.coefficients;
+  const probability = predictLogistic({ intercept, weights }, x);
+  const cells = table.rows[0]?.cells ?? [];
+  return {
+    probability,
+    score: Math.round(probability * 100),
+    factors: topFactors(model.encoder, weights, x, table.header, cells),
+    notes,
+  };
+}
+
+/** A next-best-action policy's reward probability for each of its actions, for one profile. */
+export function actionProbabilities(
+  model: NbaModelFile,
+  attributes: Readonly<Record<string, unknown>>,
+): { probabilities: Record<string, number>; notes: string[] } {
+  const { table, notes } = profileTable(model.encoder, attributes);
+  const x = encodeTable(model.encoder, table)[0] ?? [];
+  let base = 0;
+  model.shared.forEach((w, j) => (base += w * (x[j] ?? 0)));
+  const probabilities: Record<string, number> = {};
+  for (const action of model.actions) {
+    let z = base + action.intercept;
+    action.weights.forEach((w, j) => (z += w * (x[j] ?? 0)));
+    probabilities[action.action] = sigmoid(z);
+  }
+  return { probabilities, notes };
+}
+
+/** The profile as a one-row table over the encoder's columns, with what could not be read. */
+function profileTable(
+  encoder: EncoderSpec,
+  attributes: Readonly<Record<string, unknown>>,
+): { table: Table; notes: string[] } {
+  const notes: string[] = [];
+  const header = encoder.columns.map((c) => c.column);
+  const cells = encoder.columns.map((column) => {
+    const value =
+      column.column in attributes
+        ? attributes[column.column]
+        : readField(attributes, column.column);
+    const cell = cellOf(value);
+    if (cell === null) {
+      notes.push(`${column.column}: missing`);
+      return '';
+    }
+    if (column.kind === 'numeric' && parseNumber(cell) === undefined) {
+      notes.push(`${column.column}: '${cell}' is not a number; scored as missing`);
+      return '';
+    }
+    return cell;
+  });
+  return { table: { file: 'profile', header, rows: [{ line: 1, cells }] }, notes };
+}
+
+/** A profile value as a CSV cell would hold it; null when absent or not a plain value. */
+function cellOf(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  return null;
+}
