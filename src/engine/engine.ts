@@ -65,6 +65,9 @@ export interface FeedbackVerification {
   readonly publicUrl: string | null;
 }
 
+/** How often the worker looks for newly registered model versions (engine time). */
+const MODEL_REFRESH_MS = 60_000;
+
 /** What an engine is built from. Only `config`, `store` and `clock` are required. */
 export interface EngineOptions {
   config: LoadedConfig;
@@ -167,6 +170,8 @@ export class Engine {
   #nextPruneAt = Number.NEGATIVE_INFINITY;
   /** Whether the schedule planner has run since the engine opened. */
   #schedulesPlanned = false;
+  /** When the registry is looked at next for new model versions. */
+  #nextModelRefreshAt: number;
   /** The registry models the predictions score with. */
   #models: LoadedPredictionModels = { models: new Map(), versions: [], problems: [] };
 
@@ -183,6 +188,8 @@ export class Engine {
     this.seed = seed;
     this.#config = options.config;
     this.#project = project;
+    // Just loaded by `open`: the first look for newer versions is a minute away.
+    this.#nextModelRefreshAt = options.clock.now() + MODEL_REFRESH_MS;
     const routes = buildRoutes(options, this.log);
     this.routes = routes;
     // The built-in inbox is the message row itself: the processor delivers to it in the batch.
@@ -268,6 +275,7 @@ export class Engine {
         ...options.worker,
       },
       beforePass: async (now) => {
+        await this.#refreshModelsWhenDue(now);
         await this.pruneRecords(now);
         if (!this.#schedulesPlanned) await this.planSchedules(now);
         await this.runDueBatchTriggers(now);
@@ -420,6 +428,14 @@ export class Engine {
     await this.#recompile();
     this.log.info('prediction models reloaded', { models: loaded.versions });
     return true;
+  }
+
+  /** A model registered meanwhile (by the CLI, another process) is picked up once a minute. */
+  async #refreshModelsWhenDue(now: number): Promise<void> {
+    if (now < this.#nextModelRefreshAt) return;
+    this.#nextModelRefreshAt = now + MODEL_REFRESH_MS;
+    if (Object.keys(this.#config.config.predictions).length === 0) return;
+    await this.refreshModels();
   }
 
   /** The compiled project the worker runs. */

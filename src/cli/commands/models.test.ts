@@ -308,3 +308,120 @@ describe('waymark models (in-process)', () => {
     });
   });
 });
+
+describe('waymark models register / list (the registry in the store)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'waymark-registry-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A small seeded accounts file: churn follows the contract. */
+  function accountsCsv(): string {
+    const lines = ['id,tenure,Contract,churned'];
+    for (let i = 0; i < 200; i++) {
+      const monthly = i % 2 === 0;
+      const churned = monthly ? i % 6 !== 4 : i % 10 === 1;
+      lines.push(
+        `a${i},${i % 60},${monthly ? 'Month-to-month' : 'Two year'},${churned ? 'Yes' : 'No'}`,
+      );
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  it('registers a trained model as numbered versions and lists them', async () => {
+    const csv = join(dir, 'accounts.csv');
+    writeFileSync(csv, accountsCsv());
+    const model = join(dir, 'churn.json');
+    const trained = await run(
+      'models',
+      'train',
+      'churn',
+      '--data',
+      csv,
+      '--label',
+      'churned',
+      '--positive',
+      'Yes',
+      '--id',
+      'id',
+      '--out',
+      model,
+    );
+    expect(trained).toMatchObject({ code: 0, err: '' });
+    const data = join(dir, 'data');
+
+    const first = await run(
+      'models',
+      'register',
+      '--name',
+      'churn_predictor_v2',
+      '--model',
+      model,
+      '--data',
+      data,
+    );
+    expect(first.err).toBe('');
+    expect(first.out).toMatch(
+      /^registered churn_predictor_v2 version 1 \(churn, cv ROC-AUC 0\.\d{4}\)/u,
+    );
+    const second = await run(
+      'models',
+      'register',
+      '--name',
+      'churn_predictor_v2',
+      '--model',
+      model,
+      '--data',
+      data,
+    );
+    expect(second.out).toMatch(/version 2/u);
+
+    const listed = await run('models', 'list', '--data', data);
+    expect(listed.code).toBe(0);
+    const rows = listed.out.trimEnd().split('\n');
+    expect(rows[0]).toBe('name\tversion\tkind\tregistered\tmetrics\tsource');
+    expect(rows.slice(1).map((r) => r.split('\t').slice(0, 3).join(' '))).toEqual([
+      'churn_predictor_v2 2 churn',
+      'churn_predictor_v2 1 churn',
+    ]);
+  });
+
+  it('refuses a bad name, a missing file and a missing store, with a located message', async () => {
+    const bad = await run(
+      'models',
+      'register',
+      '--name',
+      'no spaces',
+      '--model',
+      'x.json',
+      '--data',
+      dir,
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--name must be/u);
+    const missing = await run(
+      'models',
+      'register',
+      '--name',
+      'm',
+      '--model',
+      join(dir, 'none.json'),
+      '--data',
+      dir,
+    );
+    expect(missing.code).not.toBe(0);
+    expect(missing.err).toMatch(/none\.json: no such file/u);
+    const saved = process.env['DATABASE_URL'];
+    delete process.env['DATABASE_URL'];
+    try {
+      const nowhere = await run('models', 'list');
+      expect(nowhere.code).not.toBe(0);
+      expect(nowhere.err).toMatch(/pass --data DIR .* or set DATABASE_URL/u);
+    } finally {
+      if (saved !== undefined) process.env['DATABASE_URL'] = saved;
+    }
+  });
+});

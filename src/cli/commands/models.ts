@@ -1,6 +1,14 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { InvalidInputError, systemClock } from '../../core/index.js';
+import { resolve } from 'node:path';
+
+import {
+  InvalidInputError,
+  systemClock,
+  type JsonObject,
+  type ModelRecord,
+  type Store,
+} from '../../core/index.js';
 import {
   decide,
   parseModelFile,
@@ -11,6 +19,7 @@ import {
   type ModelFile,
   type Table,
 } from '../../decisions/index.js';
+import { openStore } from '../../store/index.js';
 import type { CommandContext } from '../program.js';
 
 /**
@@ -19,7 +28,9 @@ import type { CommandContext } from '../program.js';
  * - `train churn` → a churn model JSON (inference report and cross-validated metrics printed);
  * - `score` → `id,score[,factors]` with the churn probability per row;
  * - `train nba` → a next-best-action policy JSON (hold-out IPS evaluation printed);
- * - `decide` → `id,action` with the policy's action per row.
+ * - `decide` → `id,action` with the policy's action per row;
+ * - `register` → the model file as the next version of a name in the store's model registry,
+ *   where the engine's predictions and next-best-action decisions find it; `list` shows them.
  *
  * Every output is written to a temporary file beside the target and renamed into place, so a
  * failure half-way never leaves a truncated model or score file behind.
@@ -27,7 +38,7 @@ import type { CommandContext } from '../program.js';
 export function registerModelCommands(program: Command, context: CommandContext): void {
   const models = program
     .command('models')
-    .description('train and apply decision models on CSV files');
+    .description('train and apply decision models on CSV files; register them for the engine');
   const train = models.command('train').description('train a model from a CSV file');
 
   train
@@ -182,6 +193,98 @@ export function registerModelCommands(program: Command, context: CommandContext)
       const summary = [...counts.entries()].map(([a, n]) => `${a} ${n}`).join(', ');
       context.io.stdout(`decided ${decisions.length} rows (${summary}) → ${options.out}\n`);
     });
+
+  models
+    .command('register')
+    .description("store a trained model as the next version of NAME in the engine's model registry")
+    .requiredOption('--name <name>', 'registry name the config refers to, e.g. churn_predictor_v2')
+    .requiredOption('--model <file>', 'a model JSON from `models train`')
+    .option('--data <dir>', 'data directory of the embedded store (default: DATABASE_URL)')
+    .action(async (options: { name: string; model: string; data?: string }) => {
+      if (!/^[A-Za-z0-9_.-]{1,100}$/u.test(options.name)) {
+        throw new InvalidInputError(
+          `--name must be 1–100 letters, digits, '_', '.' or '-'; got '${options.name}'`,
+          undefined,
+          'MODEL_NAME_INVALID',
+        );
+      }
+      const model = await readModel(options.model);
+      const metrics = model.kind === 'churn' ? model.metrics : model.evaluation;
+      await withRegistry(options.data, async (store) => {
+        const stored = await store.registerModel({
+          name: options.name,
+          kind: model.kind,
+          createdAt: systemClock.now(),
+          body: model as unknown as JsonObject,
+          metrics: metrics as unknown as JsonObject,
+          source: options.model,
+        });
+        context.io.stdout(
+          `registered ${stored.name} version ${stored.version} (${stored.kind}, ${headlineMetric(stored)})\n` +
+            'a running server picks it up within a minute\n',
+        );
+      });
+    });
+
+  models
+    .command('list')
+    .description('list the models in the registry, newest version first')
+    .option('--data <dir>', 'data directory of the embedded store (default: DATABASE_URL)')
+    .option('--name <name>', 'only this name')
+    .action(async (options: { data?: string; name?: string }) => {
+      await withRegistry(options.data, async (store) => {
+        const listed = await store.listModels(
+          options.name === undefined ? {} : { name: options.name },
+        );
+        if (listed.length === 0) {
+          context.io.stdout('no models registered\n');
+          return;
+        }
+        const lines = listed.map(
+          (m) =>
+            `${m.name}\t${m.version}\t${m.kind}\t${new Date(m.createdAt).toISOString()}\t${headlineMetric(m)}\t${m.source}`,
+        );
+        context.io.stdout(
+          `name\tversion\tkind\tregistered\tmetrics\tsource\n${lines.join('\n')}\n`,
+        );
+      });
+    });
+}
+
+/** The headline metric of a registered model. */
+function headlineMetric(model: ModelRecord): string {
+  const m = model.metrics;
+  if (model.kind === 'churn') {
+    const auc = (m['rocAuc'] as { mean?: number } | undefined)?.mean;
+    return auc === undefined ? 'no metrics' : `cv ROC-AUC ${auc.toFixed(4)}`;
+  }
+  const ratio = m['ratio'];
+  return typeof ratio === 'number'
+    ? `policy / best single action ${ratio.toFixed(4)}`
+    : 'no metrics';
+}
+
+/** Opens the store holding the registry: `--data DIR`, else `DATABASE_URL`. */
+async function withRegistry(
+  dataDir: string | undefined,
+  use: (store: Store) => Promise<void>,
+): Promise<void> {
+  const databaseUrl = process.env['DATABASE_URL'];
+  if (dataDir === undefined && (databaseUrl === undefined || databaseUrl === '')) {
+    throw new InvalidInputError(
+      'the model registry is in the store: pass --data DIR (the data directory) or set DATABASE_URL',
+      undefined,
+      'STORE_TARGET_INVALID',
+    );
+  }
+  const store = await openStore(
+    dataDir !== undefined ? { dataDir: resolve(dataDir) } : { databaseUrl },
+  );
+  try {
+    await use(store);
+  } finally {
+    await store.close();
+  }
 }
 
 async function readText(file: string): Promise<string> {
