@@ -10,6 +10,7 @@ import { journeySchema } from './journey-schema.js';
 import { alertSchema, dashboardSchema, webhookSchema } from './observability-schema.js';
 import { retryPolicySchema } from './retry-schema.js';
 import { ruleSchema, WEEKDAYS } from './rule-schema.js';
+import { sourcesSchema } from './source-schema.js';
 import { predictionSchema, scheduleSchema, triggerSchema } from './trigger-schema.js';
 import {
   durationSchema,
@@ -25,7 +26,10 @@ import {
  * Schema for editors is generated from its input side.
  */
 
-/** Server settings. Environment variables (DATABASE_URL, PORT) override these at start-up. */
+/**
+ * Server settings. Environment variables (DATABASE_URL, PORT, WAYMARK_NATS_URL) override these at
+ * start-up.
+ */
 export const serverSchema = strictObject({
   port: z
     .number()
@@ -64,6 +68,7 @@ export const serverSchema = strictObject({
       description:
         'PostgreSQL URL; when set, PostgreSQL is used instead of the embedded SQLite store.',
     }),
+  sources: sourcesSchema,
 });
 
 /** Project-wide defaults. */

@@ -36,6 +36,7 @@ export {
   type WaymarkConfig,
   type WaymarkConfigInput,
 } from './config-schema.js';
+export type { NatsSourceSettings, SourceSettings } from './source-schema.js';
 export {
   CONDITION_OPERATORS,
   conditionGroupSchema,

@@ -11,6 +11,14 @@ import type { JourneyEventSink } from '../engine/index.js';
 /** Outcome of one ingested event, the `result` label of `events_ingested_total`. */
 export type IngestResult = 'accepted' | 'duplicate' | 'rejected';
 
+/**
+ * What became of one message of a stream source, the `outcome` label of
+ * `ingest_source_messages_total`: `committed` (its events are stored; acknowledged), `rejected`
+ * (invalid JSON or events; terminated, never redelivered), `retried` (the store failed; handed back
+ * for redelivery).
+ */
+export type SourceMessageOutcome = 'committed' | 'rejected' | 'retried';
+
 /** Options of `createMetrics`. */
 export interface MetricsOptions {
   /** Where scrape-time failures (an unreachable store) are reported. Default: silent. */
@@ -41,6 +49,8 @@ export interface Metrics {
   readonly messages: Counter<'channel' | 'status'>;
   /** `events_ingested_total{result}` */
   readonly eventsIngested: Counter<'result'>;
+  /** `ingest_source_messages_total{source,outcome}` */
+  readonly sourceMessages: Counter<'source' | 'outcome'>;
   /** `http_requests_total{route,status}` */
   readonly httpRequests: Counter<'route' | 'status'>;
   /** `http_request_duration_seconds{route}` */
@@ -59,6 +69,8 @@ export interface Metrics {
   watchProviders(health: () => readonly ProviderHealth[]): void;
   /** Counts ingested events by outcome. */
   countIngested(result: IngestResult, count: number): void;
+  /** Counts a stream source's messages by outcome. */
+  countSourceMessages(source: string, outcome: SourceMessageOutcome, count: number): void;
   /** The text exposition format. */
   exposition(): Promise<string>;
   /** Content type of `exposition()`. */
@@ -117,8 +129,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const eventsIngested = new Counter({
     name: 'events_ingested_total',
-    help: 'Events received over the API: accepted, duplicate (idempotency key seen) or rejected.',
+    help: 'Events received over the API or a stream source: accepted, duplicate (idempotency key seen) or rejected.',
     labelNames: ['result'] as const,
+    registers,
+  });
+  const sourceMessages = new Counter({
+    name: 'ingest_source_messages_total',
+    help: 'Messages of stream sources (NATS): committed and acknowledged, rejected (terminated) or retried (store failed).',
+    labelNames: ['source', 'outcome'] as const,
     registers,
   });
   const httpRequests = new Counter({
@@ -228,6 +246,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     exits,
     messages,
     eventsIngested,
+    sourceMessages,
     httpRequests,
     httpDuration,
     sink,
@@ -239,6 +258,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     countIngested(result, count) {
       if (count > 0) eventsIngested.inc({ result }, count);
+    },
+    countSourceMessages(source, outcome, count) {
+      if (count > 0) sourceMessages.inc({ source, outcome }, count);
     },
     exposition: () => registry.metrics(),
     contentType: registry.contentType,
