@@ -21,6 +21,10 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'delivery', description: 'The dead-letter queue: messages no channel could deliver.' },
   { name: 'inbox', description: "A customer's in-app inbox: list it, mark messages read." },
   { name: 'tasks', description: 'The CSM task manager: look up, complete and cancel tasks.' },
+  {
+    name: 'decisions',
+    description: 'The AI decision engine: next best action, prediction scores, the model registry.',
+  },
   { name: 'system', description: 'Health, metrics and this document.' },
 ];
 

@@ -584,3 +584,78 @@ export const inboxReadSchema = named(
   "The read is recorded in the customer's log (accepted) or was already (duplicate); read_at and message.engaged follow once the engine applies it.",
   z.object({ message_id: z.string(), status: z.enum(['accepted', 'duplicate']) }),
 );
+
+/** `POST /v1/decisions/next-best-action` */
+export const nextBestActionSchema = named(
+  'NBActionResponse',
+  "The spec's NBActionResponse: the recommended action (confidence = its P(response)), the alternatives best first, and when to act; plus the logged decision's id, the actions left out and why, and the customer's time zone.",
+  z.object({
+    decision_id: z.string(),
+    customer_id: z.string(),
+    recommended_action: z.object({
+      action_type: z.string().meta({ description: "A catalogue action, or 'none'." }),
+      action_params: jsonObject,
+      confidence: z.number(),
+      reasoning: z.string(),
+      expected_value: z.number(),
+      channel: z.string().nullable(),
+    }),
+    alternatives: z.array(
+      z.object({
+        action_type: z.string(),
+        confidence: z.number(),
+        expected_value: z.number(),
+        reasoning: z.string(),
+      }),
+    ),
+    excluded: z.array(z.object({ action: z.string(), reason: z.string() })),
+    timing: z.object({
+      optimal_time: instant,
+      time_window: z.object({ start: instant, end: instant }),
+      timezone: z.string(),
+    }),
+  }),
+);
+
+/** One model version in the registry. */
+export const modelSummarySchema = named(
+  'ModelVersion',
+  'A version of a registered model with its evaluation (the model body itself is not sent).',
+  z.object({
+    name: z.string(),
+    version: z.number().int(),
+    kind: z.string(),
+    registered_at: instant,
+    source: z.string(),
+    metrics: jsonObject,
+  }),
+);
+
+/** `GET /v1/models` */
+export const modelListSchema = named(
+  'ModelList',
+  'Registered models, newest version first per name.',
+  z.object({ models: z.array(modelSummarySchema) }),
+);
+
+/** `GET /v1/customers/{id}/predictions` */
+export const customerPredictionsSchema = named(
+  'CustomerPredictions',
+  "Each configured prediction's live score of the customer (probability, 0–100 score, whether it is at or above the threshold, top factors), and the AIPrediction records of past threshold crossings, newest first.",
+  z.object({
+    customer_id: z.string(),
+    scores: z.array(
+      z.object({
+        prediction: z.string(),
+        model: z.string().nullable(),
+        probability: z.number().nullable(),
+        score: z.number().nullable(),
+        threshold: z.number().nullable(),
+        above_threshold: z.boolean().nullable(),
+        factors: z.array(z.string()),
+        notes: z.array(z.string()),
+      }),
+    ),
+    history: z.array(decisionSchema),
+  }),
+);

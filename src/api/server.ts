@@ -17,6 +17,7 @@ import { recordRoutes } from './routes/records.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { feedbackRoutes } from './routes/feedback.js';
 import { keepRawBody } from './raw-body.js';
+import { decisionRoutes } from './routes/decisions.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -166,6 +167,7 @@ export function buildApi(engine: Engine, options: ApiOptions = {}): FastifyInsta
     ...feedbackRoutes(ctx),
     ...inboxRoutes(ctx),
     ...taskRoutes(ctx),
+    ...decisionRoutes(ctx),
     ...journeyRoutes(ctx, options.openScratchStore ?? (() => openStore({ file: ':memory:' }))),
     ...systemRoutes(ctx, () => document),
   ];

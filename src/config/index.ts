@@ -135,3 +135,5 @@ export {
   type ThresholdOperator,
 } from './threshold.js';
 export type { ParseResult } from './parse-result.js';
+export { nextBestActionSchema, nbaActionSchema } from './decision-schema.js';
+export type { NextBestActionConfig, NbaActionConfig } from './decision-schema.js';

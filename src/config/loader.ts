@@ -221,7 +221,7 @@ function complete(s: ParsedSections): WaymarkConfig | undefined {
     dashboards,
     alerts,
   } = s;
-  const { journeys, templates, actions, predictions, server, defaults } = s;
+  const { journeys, templates, actions, predictions, next_best_action, server, defaults } = s;
   if (
     !schedules ||
     !triggers ||
@@ -237,6 +237,7 @@ function complete(s: ParsedSections): WaymarkConfig | undefined {
     !templates ||
     !actions ||
     !predictions ||
+    !next_best_action ||
     !server ||
     !defaults
   ) {
@@ -257,6 +258,7 @@ function complete(s: ParsedSections): WaymarkConfig | undefined {
     templates,
     actions,
     predictions,
+    next_best_action,
     server,
     defaults,
   };

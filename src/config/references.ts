@@ -102,8 +102,20 @@ class ReferenceCheck {
     this.namedActions();
     this.triggers();
     this.predictions();
+    this.nextBestAction();
     this.webhooks();
     return this.#findings;
+  }
+
+  /** The catalogue's channels must be configured ones. */
+  private nextBestAction(): void {
+    const section = this.sections.next_best_action;
+    if (!section) return;
+    for (const [name, action] of Object.entries(section.actions)) {
+      if (action.channel !== undefined) {
+        this.resolve('channels', action.channel, ['next_best_action', 'actions', name, 'channel']);
+      }
+    }
   }
 
   // ---- reporting -------------------------------------------------------------------------

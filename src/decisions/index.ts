@@ -13,3 +13,13 @@ export { parseModelFile, MODEL_FORMAT_VERSION } from './model-file.js';
 export type { ModelFile, ChurnModelFile, NbaModelFile } from './model-file.js';
 export { scoreProfile, actionProbabilities } from './profile-scoring.js';
 export type { ProfileScore } from './profile-scoring.js';
+export { decideNextBestAction, ENGAGEMENT_WINDOW_MS, PRIOR_WEIGHT } from './next-best-action.js';
+export type {
+  NbaCandidate,
+  NbaConstraints,
+  NbaContact,
+  NbaDecision,
+  NbaInput,
+  NbaTiming,
+  RankedAction,
+} from './next-best-action.js';

@@ -46,6 +46,7 @@ import {
   type WebhookCaller,
 } from './dispatcher.js';
 import { COMMAND_EVENT_PREFIX, processBatch } from './processor.js';
+import { recommendNextBestAction, type NextBestActionRequest } from './next-best-action.js';
 import { loadPredictionModels, type LoadedPredictionModels } from './prediction-models.js';
 import type { RuntimeProject } from './project.js';
 import { planSchedule } from './schedule-plans.js';
@@ -124,6 +125,19 @@ export interface EnrollOutcome {
   enrollment: EnrollmentRecord | null;
 }
 
+/** A prediction's live score of one customer (`GET /v1/customers/{id}/predictions`). */
+export interface CustomerPredictionScore {
+  prediction: string;
+  /** `name@version`, or null when the model is not registered. */
+  model: string | null;
+  probability: number | null;
+  score: number | null;
+  threshold: number | null;
+  aboveThreshold: boolean | null;
+  factors: string[];
+  notes: string[];
+}
+
 /** Per-journey metrics (`GET /journeys/{id}/metrics`). */
 export interface JourneyMetrics {
   journey_id: string;
@@ -173,7 +187,12 @@ export class Engine {
   /** When the registry is looked at next for new model versions. */
   #nextModelRefreshAt: number;
   /** The registry models the predictions score with. */
-  #models: LoadedPredictionModels = { models: new Map(), versions: [], problems: [] };
+  #models: LoadedPredictionModels = {
+    models: new Map(),
+    policy: null,
+    versions: [],
+    problems: [],
+  };
 
   private constructor(
     options: EngineOptions,
@@ -434,8 +453,76 @@ export class Engine {
   async #refreshModelsWhenDue(now: number): Promise<void> {
     if (now < this.#nextModelRefreshAt) return;
     this.#nextModelRefreshAt = now + MODEL_REFRESH_MS;
-    if (Object.keys(this.#config.config.predictions).length === 0) return;
+    const config = this.#config.config;
+    if (
+      Object.keys(config.predictions).length === 0 &&
+      config.next_best_action.model === undefined
+    ) {
+      return;
+    }
     await this.refreshModels();
+  }
+
+  /**
+   * The spec's next best action for a customer: the catalogue (`next_best_action.actions`) ranked
+   * by expected value under eligibility and the constraints, timed, explained and logged.
+   *
+   * @throws NotFoundError for an unknown customer; InvalidInputError for unknown actions.
+   */
+  nextBestAction(request: NextBestActionRequest): Promise<JsonObject> {
+    return recommendNextBestAction(
+      {
+        store: this.store,
+        clock: this.clock,
+        ids: this.ids,
+        project: this.#project,
+        config: this.#config.config.next_best_action,
+        policy: this.#models.policy,
+      },
+      request,
+    );
+  }
+
+  /**
+   * Every score-type prediction's live score of a customer, from the loaded models; a prediction
+   * whose model is not registered answers with nulls and a note.
+   *
+   * @throws NotFoundError for an unknown customer.
+   */
+  async scoreCustomer(customerId: string): Promise<CustomerPredictionScore[]> {
+    const customer = await this.store.getCustomer(customerId);
+    if (customer === null) throw new NotFoundError('customer', customerId);
+    const out: CustomerPredictionScore[] = [];
+    for (const [name, prediction] of Object.entries(this.#config.config.predictions)) {
+      if (prediction.output !== 'score' && prediction.output !== 'probability') continue;
+      const model = this.#models.models.get(prediction.model);
+      if (model === undefined) {
+        out.push({
+          prediction: name,
+          model: null,
+          probability: null,
+          score: null,
+          threshold: prediction.threshold ?? null,
+          aboveThreshold: null,
+          factors: [],
+          notes: [`model '${prediction.model}' is not registered`],
+        });
+        continue;
+      }
+      const score = model.score(customer.attributes);
+      out.push({
+        prediction: name,
+        model: `${model.name}@${model.version}`,
+        probability: score.probability,
+        score: score.score,
+        threshold: prediction.threshold ?? null,
+        aboveThreshold:
+          prediction.threshold === undefined ? null : score.probability >= prediction.threshold,
+        factors: [...score.factors],
+        notes: [...score.notes],
+      });
+    }
+    return out;
   }
 
   /** The compiled project the worker runs. */

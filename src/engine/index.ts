@@ -1,5 +1,6 @@
 export { Engine } from './engine.js';
 export type {
+  CustomerPredictionScore,
   EngineOptions,
   EnrollOutcome,
   FeedbackVerification,
@@ -23,3 +24,4 @@ export type {
   JourneyTestOptions,
   JourneyTestResult,
 } from './simulation.js';
+export type { NextBestActionRequest } from './next-best-action.js';

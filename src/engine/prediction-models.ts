@@ -9,11 +9,14 @@
 import type { WaymarkConfig } from '../config/index.js';
 import type { ModelRecord, Store } from '../core/index.js';
 import { parseModelFile, scoreProfile, type ModelFile } from '../decisions/index.js';
+import type { NbaPolicy } from './next-best-action.js';
 import type { PredictionModel } from './project.js';
 
 /** What loading found: the usable models by name, and what is missing or unusable. */
 export interface LoadedPredictionModels {
   readonly models: ReadonlyMap<string, PredictionModel>;
+  /** The next-best-action policy (`next_best_action.model`), or null. */
+  readonly policy: NbaPolicy | null;
   /** `name@version` of every model loaded, for logs and change detection. */
   readonly versions: readonly string[];
   /** One line per prediction whose model is missing or of the wrong kind. */
@@ -29,6 +32,22 @@ export async function loadPredictionModels(
   const models = new Map<string, PredictionModel>();
   const versions: string[] = [];
   const problems: string[] = [];
+  let policy: NbaPolicy | null = null;
+  const policyName = config.next_best_action.model;
+  if (policyName !== undefined) {
+    const record = await store.getModel(policyName);
+    const loaded = record === null ? null : policyModel(record);
+    if (record === null) {
+      problems.push(
+        `model '${policyName}' is not registered; next-best-action decisions use engagement and priors until it is`,
+      );
+    } else if (typeof loaded === 'string') {
+      problems.push(loaded);
+    } else if (loaded !== null) {
+      policy = loaded;
+      versions.push(`${policyName}@${record.version}`);
+    }
+  }
   for (const name of [...names].sort()) {
     const record = await store.getModel(name);
     if (record === null) {
@@ -43,7 +62,21 @@ export async function loadPredictionModels(
     models.set(name, loaded);
     versions.push(`${name}@${record.version}`);
   }
-  return { models, versions, problems };
+  return { models, policy, versions, problems };
+}
+
+/** A registry record as the next-best-action policy, or why it cannot be one. */
+function policyModel(record: ModelRecord): NbaPolicy | string {
+  let file: ModelFile;
+  try {
+    file = parseModelFile(JSON.stringify(record.body), `${record.name}@${record.version}`);
+  } catch (error) {
+    return `model '${record.name}' version ${record.version} is unreadable: ${(error as Error).message}`;
+  }
+  if (file.kind !== 'nba') {
+    return `model '${record.name}' is a '${file.kind}' model; next_best_action.model needs an 'nba' policy`;
+  }
+  return { name: record.name, version: record.version, file };
 }
 
 /** A registry record as a scorer, or why it cannot score a profile. */

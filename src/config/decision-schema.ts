@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { conditionListSchema } from './conditions-schema.js';
+import { keySchema, strictObject } from './value-schemas.js';
+
+/**
+ * `next_best_action`: the catalogue of actions the decision engine may recommend
+ * (`POST /v1/decisions/next-best-action`), what each is worth, who is eligible, and the spec's
+ * constraints (`max_daily_touches`, `channel_preferences`, `business_hours_only`).
+ */
+
+/** One action the decision engine may recommend. */
+export const nbaActionSchema = strictObject({
+  description: z.string().optional(),
+  channel: keySchema
+    .optional()
+    .meta({
+      description: 'Channel it contacts the customer on (counts as a touch); none for e.g. a task.',
+    }),
+  value: z
+    .number()
+    .positive({ error: 'expected a positive number' })
+    .default(1)
+    .meta({ description: 'What a response is worth (expected value = P(response) × value).' }),
+  prior: z
+    .number()
+    .gt(0, { error: 'expected a probability between 0 and 1' })
+    .lt(1, { error: 'expected a probability between 0 and 1' })
+    .default(0.1)
+    .meta({
+      description:
+        'P(response) before any evidence; engagement on the channel and the model refine it.',
+    }),
+  model_action: z.string().min(1).optional().meta({
+    description: "The action of the `model` policy that gives this action's P(response).",
+  }),
+  params: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .meta({ description: 'Returned as action_params (template, journey, offer, ...).' }),
+  logic: z.enum(['AND', 'OR']).default('AND'),
+  conditions: conditionListSchema
+    .optional()
+    .meta({ description: 'Who is eligible (customer fields).' }),
+}).meta({ id: 'NextBestAction' });
+
+/** The `next_best_action` section. */
+export const nextBestActionSchema = strictObject({
+  model: keySchema.optional().meta({
+    description:
+      'Registry name of a next-best-action policy (`waymark models train nba`, then `register`).',
+  }),
+  actions: z.record(keySchema, nbaActionSchema).default({}),
+  constraints: strictObject({
+    max_daily_touches: z
+      .number()
+      .int({ error: 'expected a whole number' })
+      .nonnegative({ error: 'expected 0 or more' })
+      .optional()
+      .meta({
+        description: 'Messages per customer per local day; beyond it a send waits for tomorrow.',
+      }),
+    channel_preferences: z.boolean().default(true).meta({
+      description:
+        'Honour `channel_preference` (actions on other channels only when none on it is eligible) and consent.',
+    }),
+    business_hours_only: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Time recommendations within the customer's business hours." }),
+  })
+    .prefault({})
+    .meta({ description: 'The defaults of a request; a request may tighten them.' }),
+})
+  .prefault({})
+  .meta({ description: 'What the next-best-action API may recommend, and under which limits.' });
+
+/** A loaded `next_best_action` section. */
+export type NextBestActionConfig = z.output<typeof nextBestActionSchema>;
+/** A loaded catalogue action. */
+export type NbaActionConfig = z.output<typeof nbaActionSchema>;
