@@ -9,7 +9,6 @@ import {
   type Consumer,
   type ConsumerConfig,
   type ConsumerInfo,
-  type ConsumerMessages,
   type JetStreamManager,
   type JsMsg,
   type StreamInfo,
@@ -42,8 +41,15 @@ import {
 /** Most events appended in one store transaction; a fetched batch holding more is split. */
 export const MAX_EVENTS_PER_COMMIT = 10_000;
 
-/** How long one pull request waits for messages (JetStream's floor is 1 s). */
-const DEFAULT_FETCH_EXPIRES_MS = 5_000;
+/**
+ * How long one pull request waits for messages (JetStream's floor is 1 s). A pull is never cut
+ * short — the server would go on delivering into it, and those messages would wait for ack_wait —
+ * so this is also the longest a graceful stop waits for an idle pull to end.
+ */
+const DEFAULT_FETCH_EXPIRES_MS = 2_000;
+
+/** Slack between the end of a pull and the redelivery of what it handed back. */
+const FETCH_MARGIN_MS = 100;
 
 /** Timeout of JetStream API calls (stream and consumer info, creation). */
 const API_TIMEOUT_MS = 5_000;
@@ -107,10 +113,11 @@ export class NatsEventSource implements EventSource {
   #stopping = false;
   #running: Promise<void> | null = null;
   #consumer: Consumer | null = null;
-  /** The pull request being consumed, so `close()` can end it while nothing is held. */
-  #fetch: ConsumerMessages | null = null;
-  /** True while a batch is being committed: stopping the fetch then could drop buffered messages. */
-  #committing = false;
+  /**
+   * Wall-clock instant before which handed-back messages are not redelivered: the loop does not
+   * pull again before it, so the redeliveries come first, in their order.
+   */
+  #resumeAt = 0;
   /** Ends the current pause early (on close). */
   #wake: (() => void) | null = null;
   /** Creation time of the stream, part of derived idempotency keys (see `StreamMessage`). */
@@ -138,9 +145,8 @@ export class NatsEventSource implements EventSource {
   async close(): Promise<void> {
     if (!this.#stopping) {
       this.#stopping = true;
-      // Between batches the buffer is empty and the pull can end now; during a commit the loop
-      // ends it itself once it has committed what arrived meanwhile.
-      if (!this.#committing) this.#fetch?.stop();
+      // The pull under way runs to its end (at most the fetch expiry) and what it brings is
+      // committed and acknowledged: cutting it short would strand messages until ack_wait.
       this.#wake?.();
     }
     await this.#running;
@@ -359,16 +365,18 @@ export class NatsEventSource implements EventSource {
   async #consume(connection: NatsConnection, consumer: Consumer): Promise<void> {
     const batch = this.#settings.batch;
     let storeFailures = 0;
-    while (!this.#stopping) {
+    while (!this.#stopRequested()) {
       if (connection.isClosed()) {
         throw new SourceError('SOURCE_UNREACHABLE', 'the NATS connection was closed');
       }
-      const retryDelayMs = this.#delay(storeFailures + 1);
       const messages = await consumer.fetch({
         max_messages: batch,
         expires: this.#fetchExpiresMs,
       });
-      this.#fetch = messages;
+      // Handed-back messages must not come back into this pull: it may run until then.
+      const pullEndsAt = Date.now() + this.#fetchExpiresMs;
+      const retryDelay = () =>
+        Math.max(this.#delay(storeFailures + 1), pullEndsAt - Date.now() + FETCH_MARGIN_MS);
       // Set when the store failed: the rest of this pull is handed back unprocessed, so the
       // messages come back in their order once the store answers again.
       let handingBack = false;
@@ -377,42 +385,34 @@ export class NatsEventSource implements EventSource {
       try {
         for await (const message of messages) {
           if (handingBack) {
-            message.nak(retryDelayMs);
-            this.#metrics?.countSourceMessages(this.name, 'retried', 1);
-          } else {
-            held.push(message);
-            // More messages already here: take them into the same transaction.
-            if (held.length < batch && messages.getPending() > 0) continue;
-            handingBack = !(await this.#commit(held, retryDelayMs));
-            held = [];
+            this.#handBack([message], retryDelay(), null);
+            continue;
           }
-          // Ending the pull only when nothing is buffered: messages in the buffer would otherwise
-          // sit unacknowledged until ack_wait.
-          if ((this.#stopRequested() || handingBack) && messages.getPending() === 0) {
-            messages.stop();
+          held.push(message);
+          // More messages already here: take them into the same transaction.
+          if (held.length < batch && messages.getPending() > 0) continue;
+          handingBack = !(await this.#commit(held, retryDelay()));
+          held = [];
+          if (!handingBack && storeFailures > 0) {
+            storeFailures = 0;
+            this.#resumed();
           }
         }
       } catch (error) {
         // The pull failed (connection lost, consumer deleted); what arrived is still ours.
         pullError = error;
-      } finally {
-        this.#fetch = null;
       }
-      if (held.length > 0 && !(await this.#commit(held, retryDelayMs))) handingBack = true;
+      if (held.length > 0 && !(await this.#commit(held, retryDelay()))) handingBack = true;
+      if (handingBack) {
+        storeFailures += 1;
+        await this.#pause(Math.max(0, this.#resumeAt - Date.now()));
+        continue;
+      }
       if (pullError !== null) {
         if (connection.isClosed() || this.#stopRequested()) continue;
         if (isConsumerGone(pullError)) throw setupError(pullError);
         // The client is reconnecting: wait a moment and pull again on the same connection.
         await this.#pause(this.#delay(1));
-        continue;
-      }
-      if (handingBack) {
-        storeFailures += 1;
-        this.#state = 'retrying';
-        await this.#pause(retryDelayMs);
-      } else if (storeFailures > 0) {
-        storeFailures = 0;
-        this.#resumed();
       }
     }
   }
@@ -426,32 +426,27 @@ export class NatsEventSource implements EventSource {
    */
   async #commit(held: readonly JsMsg[], retryDelayMs: number): Promise<boolean> {
     if (held.length === 0) return true;
-    this.#committing = true;
-    try {
-      const valid: { message: JsMsg; events: NewEvent[] }[] = [];
-      for (const message of held) {
-        const decoded = decodeMessage(this.#streamMessage(message));
-        if (decoded.ok) valid.push({ message, events: decoded.events });
-        else this.#reject(message, decoded.rejection);
-      }
-      const chunks = byEventCount(valid, MAX_EVENTS_PER_COMMIT);
-      for (const [index, chunk] of chunks.entries()) {
-        const failure = await this.#append(chunk);
-        if (failure !== null) {
-          // Everything from the failed message on goes back, in order.
-          const unfinished = [...chunk.slice(failure.from), ...chunks.slice(index + 1).flat()];
-          this.#handBack(
-            unfinished.map((entry) => entry.message),
-            retryDelayMs,
-            failure.error,
-          );
-          return false;
-        }
-      }
-      return true;
-    } finally {
-      this.#committing = false;
+    const valid: { message: JsMsg; events: NewEvent[] }[] = [];
+    for (const message of held) {
+      const decoded = decodeMessage(this.#streamMessage(message));
+      if (decoded.ok) valid.push({ message, events: decoded.events });
+      else this.#reject(message, decoded.rejection);
     }
+    const chunks = byEventCount(valid, MAX_EVENTS_PER_COMMIT);
+    for (const [index, chunk] of chunks.entries()) {
+      const failure = await this.#append(chunk);
+      if (failure !== null) {
+        // Everything from the failed message on goes back, in order.
+        const unfinished = [...chunk.slice(failure.from), ...chunks.slice(index + 1).flat()];
+        this.#handBack(
+          unfinished.map((entry) => entry.message),
+          retryDelayMs,
+          failure.error,
+        );
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -508,9 +503,15 @@ export class NatsEventSource implements EventSource {
     });
   }
 
+  /**
+   * Gives messages back to JetStream for redelivery after `delayMs`; `error` is the store failure
+   * that caused it (logged), or null for the rest of a pull after one.
+   */
   #handBack(messages: readonly JsMsg[], delayMs: number, error: unknown): void {
     for (const message of messages) message.nak(delayMs);
+    this.#resumeAt = Math.max(this.#resumeAt, Date.now() + delayMs);
     this.#metrics?.countSourceMessages(this.name, 'retried', messages.length);
+    if (error === null) return;
     this.#failed(
       error,
       'NATS source: the store failed; messages handed back for redelivery',
