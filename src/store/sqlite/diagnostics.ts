@@ -9,8 +9,21 @@
  * PostgreSQL gives them (`count`, `avg`).
  */
 import type { Instant } from '../contract.js';
+import type {
+  Diagnostics,
+  MessageDeliveryRow,
+  StuckJourneyRow,
+  TriggerPerformanceRow,
+} from '../diagnostics.js';
 import type { SqliteDatabase, Statement } from './driver.js';
 import { SqliteStore } from './sqlite-store.js';
+
+export type {
+  Diagnostics,
+  MessageDeliveryRow,
+  StuckJourneyRow,
+  TriggerPerformanceRow,
+} from '../diagnostics.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -38,35 +51,6 @@ WHERE executed_at > ? - ${HOUR_MS}
 GROUP BY trigger_name
 ORDER BY AVG(processing_time_ms) DESC`,
 } as const;
-
-/** A row of "check stuck journeys". */
-export interface StuckJourneyRow {
-  journey_id: string;
-  stage: string;
-  count: number;
-}
-
-/** A row of "message delivery issues". */
-export interface MessageDeliveryRow {
-  channel: string;
-  status: string;
-  count: number;
-}
-
-/** A row of "trigger performance". */
-export interface TriggerPerformanceRow {
-  trigger_name: string;
-  /** Average `processing_time_ms`. */
-  avg: number;
-  count: number;
-}
-
-/** The answers of the three queries at one instant. */
-export interface Diagnostics {
-  stuckJourneys: StuckJourneyRow[];
-  messageDeliveryIssues: MessageDeliveryRow[];
-  triggerPerformance: TriggerPerformanceRow[];
-}
 
 interface DiagnosticStatements {
   stuckJourneys: Statement<[number], StuckJourneyRow>;
