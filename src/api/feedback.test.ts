@@ -390,6 +390,7 @@ channels:
             problem: expect.stringContaining('settings.from') as unknown as string,
           },
         ],
+        sources: [],
       });
       const scrape = await api.inject({ method: 'GET', url: '/metrics' });
       expect(scrape.body).toContain(

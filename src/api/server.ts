@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { InvalidInputError, type Logger, type Store } from '../core/index.js';
 import type { Engine } from '../engine/index.js';
 import { createMetrics, type Metrics } from '../observability/index.js';
+import type { EventSource } from '../sources/index.js';
 import { openStore } from '../store/index.js';
 import type { ApiContext } from './context.js';
 import { ApiError, errorAnswer } from './http-errors.js';
@@ -40,6 +41,8 @@ export interface ApiOptions {
   openScratchStore?: () => Promise<Store>;
   /** `info.version` of the OpenAPI document. Default `1.0.0`. */
   version?: string;
+  /** Stream sources the server runs, whose state `/healthz` reports. Default: none. */
+  sources?: readonly EventSource[];
 }
 
 /** Default largest request body: 5 MiB. */
@@ -66,7 +69,12 @@ export function buildApi(engine: Engine, options: ApiOptions = {}): FastifyInsta
         .map((p) => ({ channel: route.channel, provider: p.provider, circuit: p.circuit })),
     ),
   );
-  const ctx: ApiContext = { engine, metrics, log: options.log ?? engine.log };
+  const ctx: ApiContext = {
+    engine,
+    metrics,
+    log: options.log ?? engine.log,
+    sources: options.sources ?? [],
+  };
 
   const app = Fastify({
     logger: false,

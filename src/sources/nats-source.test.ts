@@ -12,6 +12,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../api/index.js';
 import { loadConfigFromString, type NatsSourceSettings } from '../config/index.js';
 import { systemClock, type Logger } from '../core/index.js';
 import { Engine } from '../engine/index.js';
@@ -220,8 +221,25 @@ describe.skipIf(!reachable)(`NATS JetStream source${skipReason}`, () => {
     });
     expect(customer.attributes['plan']).toBe('pro');
 
-    const health = await drained(source);
-    expect(health).toMatchObject({ name: 'nats', state: 'running', stream, last_error: null });
+    await drained(source);
+    // /healthz reports the source with the consumer's backlog.
+    const api = buildApi(engine, { sources: [source] });
+    cleanups.push(() => api.close());
+    expect((await api.inject('/healthz')).json()).toMatchObject({
+      status: 'ok',
+      sources: [
+        {
+          name: 'nats',
+          type: 'nats',
+          state: 'running',
+          stream,
+          durable: 'waymark',
+          pending: 0,
+          ack_pending: 0,
+          last_error: null,
+        },
+      ],
+    });
     const events = storedEvents(file);
     expect(events.map((e) => [e.customer_id, e.type])).toEqual([
       ['c1', 'signed_up'],

@@ -543,8 +543,16 @@ export class NatsEventSource implements EventSource {
   }
 
   #resumed(): void {
-    if (this.#lastError !== null) {
-      this.#log.info('NATS source consuming again', { source: this.name });
+    if (this.#state !== 'running') {
+      this.#log.info(
+        this.#lastError === null ? 'NATS source consuming' : 'NATS source consuming again',
+        {
+          source: this.name,
+          stream: this.#settings.stream,
+          durable: this.#settings.durable,
+          url: redactUrl(this.#settings.url),
+        },
+      );
     }
     this.#state = 'running';
     this.#lastError = null;

@@ -32,7 +32,10 @@ export function systemRoutes(ctx: ApiContext, document: () => unknown): Route[] 
         const providers = [...ctx.engine.routes.values()].flatMap((route) =>
           route.health().map((p) => ({ channel: route.channel, ...p })),
         );
-        return { status: 200, body: { status: 'ok', providers } };
+        // Likewise a stream source that is reconnecting or retrying: HTTP ingestion still works and
+        // the stream keeps the messages; its state and last error say what is wrong.
+        const sources = await Promise.all(ctx.sources.map((source) => source.health()));
+        return { status: 200, body: { status: 'ok', providers, sources } };
       },
     }),
     defineRoute({

@@ -6,6 +6,7 @@ import { InvalidInputError, jsonLogger, systemClock, type Logger } from '../../c
 import { JourneyEventWebhooks, configuredProviders } from '../../delivery/index.js';
 import { Engine, type FeedbackVerification } from '../../engine/index.js';
 import { createMetrics } from '../../observability/index.js';
+import { openSources } from '../../sources/index.js';
 import { openStore } from '../../store/index.js';
 import type { CommandContext } from '../program.js';
 
@@ -67,9 +68,17 @@ export function registerServeCommand(program: Command, context: CommandContext):
           }),
         ],
       });
-      const app = buildApi(engine, { metrics, log });
+      // server.sources (NATS JetStream): WAYMARK_NATS_URL and auth secrets from this environment.
+      const sources = openSources(server.sources, {
+        ingest: (events) => engine.ingest(events),
+        log,
+        metrics,
+        env: process.env,
+      });
+      const app = buildApi(engine, { metrics, log, sources });
       engine.start();
       await app.listen({ port, host });
+      for (const source of sources) source.start();
       const address = app.server.address();
       const actualPort = typeof address === 'object' && address !== null ? address.port : port;
       context.io.stdout(
@@ -84,8 +93,8 @@ export function registerServeCommand(program: Command, context: CommandContext):
           }
           stopping = true;
           log.info('shutting down', { signal });
-          void app
-            .close()
+          // Sources finish the batch they hold (committed, then acknowledged) before the store closes.
+          void Promise.all([app.close(), ...sources.map((source) => source.close())])
             .then(() => engine.close())
             .catch((error: unknown) => {
               log.error('shutdown failed', { error: String(error) });
