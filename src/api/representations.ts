@@ -20,6 +20,7 @@ import type {
   TimerRecord,
 } from '../core/index.js';
 import { toWireJourneyEvent } from '../core/index.js';
+import type { Lift } from '../decisions/index.js';
 
 /** Name and description of a schema in the OpenAPI document. */
 export interface SchemaName {
@@ -674,5 +675,77 @@ export const customerPredictionsSchema = named(
       }),
     ),
     history: z.array(decisionSchema),
+  }),
+);
+
+const groupRateSchema = z.object({
+  customers: z.number().int(),
+  conversions: z.number().int(),
+  rate: z.number().nullable(),
+  ci95: z.tuple([z.number(), z.number()]).nullable(),
+});
+
+/** Treated against holdout, with the lift's 95% interval. */
+export const liftSchema = named(
+  'Lift',
+  "Treated against holdout: each group's conversion rate (Wilson 95% interval), the absolute lift with Newcombe's 95% interval, the relative lift (null when the holdout never converted) and a two-sided p-value.",
+  z.object({
+    treated: groupRateSchema,
+    holdout: groupRateSchema,
+    absolute_lift: z.number().nullable(),
+    ci95: z.tuple([z.number(), z.number()]).nullable(),
+    relative_lift: z.number().nullable(),
+    p_value: z.number().nullable(),
+  }),
+);
+
+/** Wire form of a lift. */
+export function liftJson(lift: Lift): z.output<typeof liftSchema> {
+  const group = (g: Lift['treated']): z.output<typeof groupRateSchema> => ({
+    customers: g.customers,
+    conversions: g.conversions,
+    rate: g.rate,
+    ci95: g.ci95 === null ? null : [g.ci95[0], g.ci95[1]],
+  });
+  return {
+    treated: group(lift.treated),
+    holdout: group(lift.holdout),
+    absolute_lift: lift.absolute,
+    ci95: lift.ci95 === null ? null : [lift.ci95[0], lift.ci95[1]],
+    relative_lift: lift.relative,
+    p_value: lift.pValue,
+  };
+}
+
+/** `GET /v1/journeys/{id}/uplift` */
+export const journeyUpliftSchema = named(
+  'JourneyUplift',
+  'Per goal: enrollments that ran the journey against those held out (journey and global holdout). Goals with a window count only enrollments whose window has closed; the rest are pending.',
+  z.object({
+    journey_id: z.string(),
+    holdout: z.number(),
+    global_holdout: z.number(),
+    enrollments: z.number().int(),
+    goals: z.array(
+      z.object({
+        goal: z.string(),
+        window_ms: z.number().nullable(),
+        pending: z.number().int(),
+        lift: liftSchema,
+      }),
+    ),
+  }),
+);
+
+/** `GET /v1/uplift` */
+export const globalUpliftSchema = named(
+  'GlobalUplift',
+  "The global holdout (defaults.global_holdout): per journey taking part, 'any goal reached' among customers who ran it against the global holdout's members, and the same pooled over those journeys.",
+  z.object({
+    fraction: z.number(),
+    journeys: z.array(
+      z.object({ journey_id: z.string(), pending: z.number().int(), lift: liftSchema }),
+    ),
+    pooled: liftSchema,
   }),
 );

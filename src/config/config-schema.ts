@@ -16,6 +16,7 @@ import { predictionSchema, scheduleSchema, triggerSchema } from './trigger-schem
 import {
   durationSchema,
   keySchema,
+  percentageSchema,
   strictObject,
   timeWindowSchema,
   zoneNameSchema,
@@ -77,6 +78,10 @@ export const defaultsSchema = strictObject({
   timezone: zoneNameSchema
     .prefault('UTC')
     .meta({ description: 'Time zone of customers whose profile has none (IANA, default UTC).' }),
+  global_holdout: percentageSchema.optional().meta({
+    description:
+      'Share of customers held out of every journey (a stable, installation-wide control group).',
+  }),
   quiet_hours: timeWindowSchema
     .optional()
     .meta({ description: "No messages in this local window, e.g. 22:00-08:00 (customer's zone)." }),

@@ -304,6 +304,10 @@ export const journeySchema = strictObject({
   holdout: percentageSchema
     .optional()
     .meta({ description: 'Share of enrollments held out as a control group.' }),
+  global_holdout: z.boolean().optional().meta({
+    description:
+      'false: the global holdout (defaults.global_holdout) does not apply (transactional journeys).',
+  }),
   stages: z.array(stageSchema).min(1),
 })
   .transform((journey) => ({

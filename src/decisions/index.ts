@@ -23,3 +23,5 @@ export type {
   NbaTiming,
   RankedAction,
 } from './next-best-action.js';
+export { liftOf, wilson, normalCdf } from './uplift.js';
+export type { GroupCounts, GroupRate, Lift } from './uplift.js';

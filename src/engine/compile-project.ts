@@ -70,6 +70,7 @@ export function compileProject(
         compileJourney(definition, version, {
           templates,
           defaultTimezone,
+          globalHoldout: config.defaults.global_holdout,
         }),
       );
     }

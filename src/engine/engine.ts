@@ -46,6 +46,12 @@ import {
   type WebhookCaller,
 } from './dispatcher.js';
 import { COMMAND_EVENT_PREFIX, processBatch } from './processor.js';
+import {
+  globalUplift,
+  journeyUplift,
+  type GlobalUplift,
+  type JourneyUplift,
+} from './uplift-report.js';
 import { recommendNextBestAction, type NextBestActionRequest } from './next-best-action.js';
 import { loadPredictionModels, type LoadedPredictionModels } from './prediction-models.js';
 import type { RuntimeProject } from './project.js';
@@ -523,6 +529,26 @@ export class Engine {
       });
     }
     return out;
+  }
+
+  /**
+   * The journey's live uplift report: per goal, treated against held-out enrollments.
+   *
+   * @throws NotFoundError for an unknown journey.
+   */
+  journeyUplift(journeyId: string): Promise<JourneyUplift> {
+    return journeyUplift(this.store, this.#journey(journeyId).current, this.clock.now());
+  }
+
+  /** The global holdout's live uplift report over the journeys taking part in it. */
+  globalUplift(): Promise<GlobalUplift> {
+    return globalUplift(
+      this.store,
+      [...this.#project.journeys.values()].map((j) => j.current),
+      this.#config.config.defaults.global_holdout ?? 0,
+      this.seed,
+      this.clock.now(),
+    );
   }
 
   /** The compiled project the worker runs. */

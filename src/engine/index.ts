@@ -25,3 +25,4 @@ export type {
   JourneyTestResult,
 } from './simulation.js';
 export type { NextBestActionRequest } from './next-best-action.js';
+export type { GlobalUplift, GoalUplift, JourneyUplift } from './uplift-report.js';

@@ -221,6 +221,11 @@ export interface CompiledJourney {
   readonly goals: readonly CompiledGoal[];
   /** Journey-level holdout fraction 0-1. */
   readonly holdout: number;
+  /**
+   * The installation-wide holdout fraction 0-1 (`defaults.global_holdout`), or 0 when the journey
+   * is exempt (`global_holdout: false`). The same customers are held out of every journey.
+   */
+  readonly globalHoldout: number;
   /** Time zone for customers without a valid `timezone` attribute. */
   readonly defaultTimezone: string;
 }
@@ -235,6 +240,8 @@ export interface CompileJourneyOptions {
   readonly templates?: Readonly<Record<string, TemplateDefinition>> | undefined;
   /** The config's `defaults.timezone`; default `UTC`. */
   readonly defaultTimezone?: string | undefined;
+  /** The config's `defaults.global_holdout` as a fraction; default 0. */
+  readonly globalHoldout?: number | undefined;
 }
 
 /** The targets every journey understands besides its stage ids. */
@@ -608,6 +615,7 @@ export function compileJourney(
     exitEvents: new Set(definition.exit?.events ?? []),
     goals,
     holdout,
+    globalHoldout: definition.global_holdout === false ? 0 : (options.globalHoldout ?? 0),
     defaultTimezone: options.defaultTimezone ?? 'UTC',
   };
   if (problems.length > 0) throw new InvalidJourneyError(definition.id, problems);

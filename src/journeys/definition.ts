@@ -265,6 +265,8 @@ export interface JourneyDefinition {
   readonly goals?: readonly JourneyGoalDefinition[] | undefined;
   /** Journey-level holdout as a fraction 0-1. */
   readonly holdout?: number | undefined;
+  /** False exempts the journey (e.g. transactional messages) from `defaults.global_holdout`. */
+  readonly global_holdout?: boolean | undefined;
   readonly stages: readonly StageDefinition[];
 }
 

@@ -61,14 +61,33 @@ export type EnrollResult =
       readonly effects: readonly JourneyEffect[];
     };
 
-/** Whether `customerId` is in the journey-level holdout: hash(seed, journey id, customer id) < holdout. */
+/**
+ * Whether `customerId` is held out of the journey: in its own holdout (hash(seed, journey id,
+ * customer id) < holdout) or in the global holdout (see `inGlobalHoldout`) of a journey that takes
+ * part in it.
+ */
 export function inJourneyHoldout(
   journey: CompiledJourney,
   customerId: string,
   seed: string,
 ): boolean {
-  return journey.holdout > 0 && unitInterval(seed, journey.id, customerId) < journey.holdout;
+  return (
+    (journey.holdout > 0 && unitInterval(seed, journey.id, customerId) < journey.holdout) ||
+    inGlobalHoldout(customerId, seed, journey.globalHoldout)
+  );
 }
+
+/**
+ * Whether `customerId` is in the global holdout of size `fraction`: one hash per customer, not per
+ * journey, so the same customers are held out of every journey, and growing the fraction only adds
+ * customers to the group. The key cannot collide with a journey id (ids never contain `*`).
+ */
+export function inGlobalHoldout(customerId: string, seed: string, fraction: number): boolean {
+  return fraction > 0 && unitInterval(seed, GLOBAL_HOLDOUT_KEY, customerId) < fraction;
+}
+
+/** Hash key of the global holdout draw. */
+const GLOBAL_HOLDOUT_KEY = '*global-holdout*';
 
 /**
  * Tries to enrol `customer` in `journey`. Pure: time, ids and the random seed come in `options`.

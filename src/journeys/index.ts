@@ -65,6 +65,7 @@ export {
 } from './effects.js';
 export {
   enroll,
+  inGlobalHoldout,
   inJourneyHoldout,
   type EnrollOptions,
   type EnrollResult,

@@ -4,7 +4,10 @@ import { identifierSchema } from '../input.js';
 import {
   customerPredictionsSchema,
   decisionJson,
+  globalUpliftSchema,
   iso,
+  journeyUpliftSchema,
+  liftJson,
   modelListSchema,
   nextBestActionSchema,
 } from '../representations.js';
@@ -42,6 +45,7 @@ const nbaRequestSchema = z.strictObject({
 });
 
 const customerParams = z.strictObject({ id: identifierSchema });
+const journeyParams = z.strictObject({ id: identifierSchema });
 
 /**
  * The decision engine over HTTP: next best action, a customer's live prediction scores, and the
@@ -120,6 +124,58 @@ export function decisionRoutes(ctx: ApiContext): Route[] {
               notes: s.notes,
             })),
             history: history.map(decisionJson),
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/journeys/:id/uplift',
+      operationId: 'getJourneyUplift',
+      summary: "A journey's conversion lift over its holdout, per goal",
+      tag: 'decisions',
+      params: journeyParams,
+      responses: { 200: { description: 'The report.', schema: journeyUpliftSchema } },
+      errors: { 400: 'INVALID_INPUT', 404: 'NOT_FOUND: no such journey' },
+      async handle({ params }) {
+        const report = await engine.journeyUplift(params.id);
+        return {
+          status: 200,
+          body: {
+            journey_id: report.journeyId,
+            holdout: report.holdout,
+            global_holdout: report.globalHoldout,
+            enrollments: report.enrollments,
+            goals: report.goals.map((g) => ({
+              goal: g.goal,
+              window_ms: g.windowMs,
+              pending: g.pending,
+              lift: liftJson(g.lift),
+            })),
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/uplift',
+      operationId: 'getGlobalUplift',
+      summary: 'The global holdout: conversion lift of the journeys over it',
+      tag: 'decisions',
+      responses: { 200: { description: 'The report.', schema: globalUpliftSchema } },
+      errors: {},
+      async handle() {
+        const report = await engine.globalUplift();
+        return {
+          status: 200,
+          body: {
+            fraction: report.fraction,
+            journeys: report.journeys.map((j) => ({
+              journey_id: j.journeyId,
+              pending: j.pending,
+              lift: liftJson(j.lift),
+            })),
+            pooled: liftJson(report.pooled),
           },
         };
       },
