@@ -73,15 +73,9 @@ export const natsSourceSchema = strictObject({
     description:
       'Durable consumer name (default waymark). Every server process with the same durable shares the work.',
   }),
-  batch: z
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
-    .default(100)
-    .meta({
-      description: 'Most messages fetched and committed in one store transaction (default 100).',
-    }),
+  batch: z.number().int().min(1).max(1000).default(100).meta({
+    description: 'Most messages fetched and committed in one store transaction (default 100).',
+  }),
   ack_wait: durationSchema().prefault('30s').meta({
     description:
       'How long JetStream waits for an acknowledgement before redelivering (default 30s).',
@@ -90,11 +84,9 @@ export const natsSourceSchema = strictObject({
     description:
       'Create the stream with these subjects when it does not exist (default true); false: a missing stream is an error, retried until it appears.',
   }),
-  auth: natsAuthSchema
-    .optional()
-    .meta({
-      description: 'Credentials from the environment; a URL may also carry user:password@.',
-    }),
+  auth: natsAuthSchema.optional().meta({
+    description: 'Credentials from the environment; a URL may also carry user:password@.',
+  }),
 });
 
 /** One entry of `server.sources`. */
