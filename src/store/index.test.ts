@@ -32,10 +32,22 @@ describe('openStore', () => {
     await store.close();
   });
 
-  it('says clearly that PostgreSQL is not available yet', async () => {
-    await expect(openStore({ databaseUrl: 'postgres://localhost/waymark' })).rejects.toMatchObject({
-      code: 'STORE_UNSUPPORTED',
-    });
+  it('refuses a malformed PostgreSQL URL before connecting, without echoing its password', async () => {
+    const error: unknown = await openStore({ databaseUrl: 'mysql://root:s3cret@db/waymark' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'DATABASE_URL_INVALID' });
+    expect((error as Error).message).not.toContain('s3cret');
+  });
+
+  it('reports a PostgreSQL server it cannot reach as unavailable, naming it without the password', async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const error: unknown = await openStore({
+      databaseUrl: 'postgres://waymark:s3cret@127.0.0.1:1/waymark',
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
+    expect((error as Error).message).toContain('postgres://waymark:***@127.0.0.1:1/waymark');
+    expect((error as Error).message).not.toContain('s3cret');
   });
 
   it('needs exactly one place to store data', async () => {

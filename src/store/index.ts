@@ -1,15 +1,15 @@
 /**
  * The store component: backends of the core's `Store` contract, and how to choose one.
  *
- * Today the embedded SQLite backend; PostgreSQL (`databaseUrl`) plugs in at `openStore` without
- * changing any caller. The conformance suite (`conformance.ts`) is deliberately not exported: it
- * imports vitest, and this index ships.
+ * The embedded SQLite backend (a data directory or a file) and PostgreSQL (`databaseUrl`), both
+ * behind `openStore`, so no caller changes with the backend. The conformance suite
+ * (`conformance.ts`) is deliberately not exported: it imports vitest, and this index ships.
  */
 import { join } from 'node:path';
 
 import { InvalidInputError } from './contract.js';
 import type { Store } from './contract.js';
-import { StoreError } from './errors.js';
+import { openPostgresStore } from './postgres/index.js';
 import { openSqliteStore } from './sqlite/index.js';
 
 export { StoreError } from './errors.js';
@@ -32,6 +32,17 @@ export type {
   MessageDeliveryRow,
   TriggerPerformanceRow,
 } from './sqlite/index.js';
+export {
+  PostgresStore,
+  openPostgresStore,
+  parseDatabaseUrl,
+  DEFAULT_POOL_SIZE,
+  runDiagnostics as runPostgresDiagnostics,
+  DIAGNOSTIC_QUERIES as POSTGRES_DIAGNOSTIC_QUERIES,
+  MIGRATIONS as POSTGRES_MIGRATIONS,
+  LATEST_SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION,
+} from './postgres/index.js';
+export type { PostgresStoreOptions, DatabaseUrl } from './postgres/index.js';
 
 /** File name of the embedded database inside a data directory. */
 export const SQLITE_FILE_NAME = 'waymark.sqlite';
@@ -42,8 +53,10 @@ export interface OpenStoreOptions {
   dataDir?: string | undefined;
   /** Path of the embedded database file, or `:memory:`. */
   file?: string | undefined;
-  /** PostgreSQL connection string (`DATABASE_URL`); not available in this build yet. */
+  /** PostgreSQL connection string (`DATABASE_URL`): `postgres://user[:password]@host[:port]/db`. */
   databaseUrl?: string | undefined;
+  /** Connections of the PostgreSQL pool (default `DEFAULT_POOL_SIZE`); ignored for SQLite. */
+  poolSize?: number | undefined;
   /** Apply pending migrations before returning; default true. Pass false to open a database as it is. */
   migrate?: boolean | undefined;
 }
@@ -56,18 +69,20 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (targets.length !== 1) {
     throw new InvalidInputError(
       'openStore needs exactly one of dataDir, file or databaseUrl',
-      { given: Object.keys(options).filter((key) => key !== 'migrate') },
+      {
+        given: Object.keys(options).filter((key) => key !== 'migrate' && key !== 'poolSize'),
+      },
       'STORE_TARGET_INVALID',
     );
   }
-  if (options.databaseUrl !== undefined) {
-    throw new StoreError(
-      'STORE_UNSUPPORTED',
-      'PostgreSQL (databaseUrl) is not available in this build yet; use dataDir or file for the embedded SQLite store',
-    );
-  }
-  const file = options.file ?? join(options.dataDir ?? '.', SQLITE_FILE_NAME);
-  const store = openSqliteStore({ file });
+  // A malformed URL throws here, before anything is opened; an unreachable server on migrate().
+  const store =
+    options.databaseUrl === undefined
+      ? openSqliteStore({ file: options.file ?? join(options.dataDir ?? '.', SQLITE_FILE_NAME) })
+      : openPostgresStore({
+          connectionString: options.databaseUrl,
+          ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+        });
   if (options.migrate !== false) {
     try {
       await store.migrate();
