@@ -11,7 +11,7 @@ import { alertSchema, dashboardSchema, webhookSchema } from './observability-sch
 import { retryPolicySchema } from './retry-schema.js';
 import { ruleSchema, WEEKDAYS } from './rule-schema.js';
 import { sourcesSchema } from './source-schema.js';
-import { nextBestActionSchema } from './decision-schema.js';
+import { modelSchema, nextBestActionSchema } from './decision-schema.js';
 import { predictionSchema, scheduleSchema, triggerSchema } from './trigger-schema.js';
 import {
   durationSchema,
@@ -126,6 +126,7 @@ export const configShape = {
   templates: z.record(keySchema, templateSchema).default({}),
   actions: namedActionsSchema.default({}),
   predictions: z.record(keySchema, predictionSchema).default({}),
+  models: z.record(keySchema, modelSchema).default({}),
   next_best_action: nextBestActionSchema,
   server: serverSchema.prefault({}),
   defaults: defaultsSchema.prefault({}),
@@ -164,6 +165,7 @@ export const SECTION_LAYOUT: Readonly<
   templates: { merge: 'map', noun: 'template' },
   actions: { merge: 'map', noun: 'action' },
   predictions: { merge: 'map', noun: 'prediction' },
+  models: { merge: 'map', noun: 'model' },
   next_best_action: { merge: 'settings', noun: 'next-best-action setting' },
   server: { merge: 'settings', noun: 'server setting' },
   defaults: { merge: 'settings', noun: 'default' },

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { conditionListSchema } from './conditions-schema.js';
-import { keySchema, strictObject } from './value-schemas.js';
+import {
+  cronSchema,
+  fieldPathSchema,
+  keySchema,
+  strictObject,
+  zoneNameSchema,
+} from './value-schemas.js';
 
 /**
  * `next_best_action`: the catalogue of actions the decision engine may recommend
@@ -11,11 +17,9 @@ import { keySchema, strictObject } from './value-schemas.js';
 /** One action the decision engine may recommend. */
 export const nbaActionSchema = strictObject({
   description: z.string().optional(),
-  channel: keySchema
-    .optional()
-    .meta({
-      description: 'Channel it contacts the customer on (counts as a touch); none for e.g. a task.',
-    }),
+  channel: keySchema.optional().meta({
+    description: 'Channel it contacts the customer on (counts as a touch); none for e.g. a task.',
+  }),
   value: z
     .number()
     .positive({ error: 'expected a positive number' })
@@ -78,3 +82,50 @@ export const nextBestActionSchema = strictObject({
 export type NextBestActionConfig = z.output<typeof nextBestActionSchema>;
 /** A loaded catalogue action. */
 export type NbaActionConfig = z.output<typeof nbaActionSchema>;
+
+/**
+ * How the engine trains a model on its own customers: the profile field that is the label, the
+ * fields that are inputs, and when it retrains (each training registers a new version).
+ */
+export const modelTrainingSchema = strictObject({
+  label: fieldPathSchema.meta({
+    description: 'Profile field holding the outcome, e.g. churned (customer. prefix optional).',
+  }),
+  positive: z
+    .union([z.string(), z.number(), z.boolean()])
+    .default(true)
+    .meta({ description: 'The label value that counts as positive (default true).' }),
+  features: z
+    .array(fieldPathSchema)
+    .min(1)
+    .optional()
+    .meta({ description: 'Profile fields used as inputs (default: every plain top-level field).' }),
+  exclude: z.array(fieldPathSchema).default([]).meta({
+    description: 'Fields never used as inputs (outcomes of the label, such as churned_at).',
+  }),
+  schedule: cronSchema.optional().meta({
+    description:
+      'Retrain on this cron (e.g. weekly); omit to train only with `waymark models retrain`.',
+  }),
+  timezone: zoneNameSchema
+    .prefault('UTC')
+    .meta({ description: 'Zone of the schedule (default UTC).' }),
+  min_rows: z
+    .number()
+    .int({ error: 'expected a whole number' })
+    .min(10, { error: 'expected at least 10' })
+    .default(100)
+    .meta({ description: 'Fewest labelled customers a training needs (default 100).' }),
+}).meta({ id: 'ModelTraining' });
+
+/** One entry of `models`. */
+export const modelSchema = strictObject({
+  description: z.string().optional(),
+  kind: z.enum(['churn']).default('churn').meta({
+    description: 'churn: a calibrated binary scorer (any yes/no outcome: churn, upsell, ...).',
+  }),
+  train: modelTrainingSchema.optional(),
+}).meta({ id: 'Model' });
+
+/** A loaded `models` entry. */
+export type ModelConfig = z.output<typeof modelSchema>;

@@ -135,5 +135,10 @@ export {
   type ThresholdOperator,
 } from './threshold.js';
 export type { ParseResult } from './parse-result.js';
-export { nextBestActionSchema, nbaActionSchema } from './decision-schema.js';
-export type { NextBestActionConfig, NbaActionConfig } from './decision-schema.js';
+export {
+  modelSchema,
+  modelTrainingSchema,
+  nextBestActionSchema,
+  nbaActionSchema,
+} from './decision-schema.js';
+export type { ModelConfig, NextBestActionConfig, NbaActionConfig } from './decision-schema.js';

@@ -221,7 +221,8 @@ function complete(s: ParsedSections): WaymarkConfig | undefined {
     dashboards,
     alerts,
   } = s;
-  const { journeys, templates, actions, predictions, next_best_action, server, defaults } = s;
+  const { journeys, templates, actions, predictions, models, next_best_action, server, defaults } =
+    s;
   if (
     !schedules ||
     !triggers ||
@@ -237,6 +238,7 @@ function complete(s: ParsedSections): WaymarkConfig | undefined {
     !templates ||
     !actions ||
     !predictions ||
+    !models ||
     !next_best_action ||
     !server ||
     !defaults
@@ -258,6 +260,7 @@ function complete(s: ParsedSections): WaymarkConfig | undefined {
     templates,
     actions,
     predictions,
+    models,
     next_best_action,
     server,
     defaults,

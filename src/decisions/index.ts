@@ -11,8 +11,14 @@ export { trainNba, decide } from './nba.js';
 export type { NbaOptions, Decision } from './nba.js';
 export { parseModelFile, MODEL_FORMAT_VERSION } from './model-file.js';
 export type { ModelFile, ChurnModelFile, NbaModelFile } from './model-file.js';
-export { scoreProfile, actionProbabilities } from './profile-scoring.js';
-export type { ProfileScore } from './profile-scoring.js';
+export {
+  scoreProfile,
+  actionProbabilities,
+  profilesTable,
+  labelCell,
+  PROFILE_ID_COLUMN,
+} from './profile-scoring.js';
+export type { ProfileScore, ProfileTableOptions } from './profile-scoring.js';
 export { decideNextBestAction, ENGAGEMENT_WINDOW_MS, PRIOR_WEIGHT } from './next-best-action.js';
 export type {
   NbaCandidate,

@@ -99,3 +99,63 @@ function cellOf(value: unknown): string | null {
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
   return null;
 }
+
+/** What `profilesTable` builds a training table from. */
+export interface ProfileTableOptions {
+  /** Profile field of the outcome. */
+  readonly label: string;
+  /** Inputs; default every top-level field holding a plain value (number, text, yes/no). */
+  readonly features?: readonly string[] | undefined;
+  /** Fields never used as inputs. */
+  readonly exclude?: readonly string[] | undefined;
+}
+
+/** The column of the customer id in a table built from profiles. */
+export const PROFILE_ID_COLUMN = 'customer_id';
+
+/**
+ * Customer profiles as a training table: one row per customer whose label is set, the label and
+ * input fields as columns, cells written exactly as `scoreProfile` reads them (so training and
+ * live scoring see the same values). Customers without the label are left out: an unknown outcome
+ * is not a negative.
+ */
+export function profilesTable(
+  customers: readonly { id: string; attributes: Readonly<Record<string, unknown>> }[],
+  options: ProfileTableOptions,
+): Table {
+  const label = options.label.replace(/^customer\./u, '');
+  const excluded = new Set([label, PROFILE_ID_COLUMN, ...(options.exclude ?? [])].map(unprefix));
+  const read = (attributes: Readonly<Record<string, unknown>>, field: string): unknown =>
+    field in attributes ? attributes[field] : readField(attributes, field);
+  const labelled = customers.filter((c) => cellOf(read(c.attributes, label)) !== null);
+  let features = options.features?.map(unprefix);
+  if (features === undefined) {
+    const found = new Set<string>();
+    for (const c of labelled) {
+      for (const [key, value] of Object.entries(c.attributes)) {
+        if (cellOf(value) !== null) found.add(key);
+      }
+    }
+    features = [...found].sort();
+  }
+  features = features.filter((f) => !excluded.has(f));
+  const header = [PROFILE_ID_COLUMN, ...features, label];
+  const rows = labelled.map((c, i) => ({
+    line: i + 2,
+    cells: [
+      c.id,
+      ...features.map((f) => cellOf(read(c.attributes, f)) ?? ''),
+      cellOf(read(c.attributes, label)) ?? '',
+    ],
+  }));
+  return { file: 'customer profiles', header, rows };
+}
+
+function unprefix(field: string): string {
+  return field.replace(/^customer\./u, '');
+}
+
+/** How a label value is written in a table built from profiles (`true` → `Yes`). */
+export function labelCell(value: string | number | boolean): string {
+  return cellOf(value) ?? '';
+}

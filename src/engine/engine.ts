@@ -16,6 +16,7 @@ import {
   type EnrollmentRecord,
   type IdSource,
   type JsonObject,
+  type ModelRecord,
   type Logger,
   type NewEvent,
   type Store,
@@ -52,6 +53,7 @@ import {
   type GlobalUplift,
   type JourneyUplift,
 } from './uplift-report.js';
+import { TrainingSchedule, trainModelFromStore } from './model-training.js';
 import { recommendNextBestAction, type NextBestActionRequest } from './next-best-action.js';
 import { loadPredictionModels, type LoadedPredictionModels } from './prediction-models.js';
 import type { RuntimeProject } from './project.js';
@@ -190,6 +192,8 @@ export class Engine {
   #nextPruneAt = Number.NEGATIVE_INFINITY;
   /** Whether the schedule planner has run since the engine opened. */
   #schedulesPlanned = false;
+  /** When each scheduled model training runs next. */
+  #training: TrainingSchedule;
   /** When the registry is looked at next for new model versions. */
   #nextModelRefreshAt: number;
   /** The registry models the predictions score with. */
@@ -213,6 +217,7 @@ export class Engine {
     this.seed = seed;
     this.#config = options.config;
     this.#project = project;
+    this.#training = new TrainingSchedule(options.config.config.models, options.clock.now());
     // Just loaded by `open`: the first look for newer versions is a minute away.
     this.#nextModelRefreshAt = options.clock.now() + MODEL_REFRESH_MS;
     const routes = buildRoutes(options, this.log);
@@ -300,6 +305,7 @@ export class Engine {
         ...options.worker,
       },
       beforePass: async (now) => {
+        await this.#trainWhenDue(now);
         await this.#refreshModelsWhenDue(now);
         await this.pruneRecords(now);
         if (!this.#schedulesPlanned) await this.planSchedules(now);
@@ -453,6 +459,45 @@ export class Engine {
     await this.#recompile();
     this.log.info('prediction models reloaded', { models: loaded.versions });
     return true;
+  }
+
+  /**
+   * Trains every model whose `train.schedule` came due and registers the new versions (a failed
+   * training is logged and leaves the current version in place); they are scored with at once.
+   * A run missed while the engine was down is not caught up: the next one is planned from start-up.
+   */
+  async #trainWhenDue(now: number): Promise<void> {
+    const due = this.#training.takeDue(now);
+    if (due.length === 0) return;
+    for (const name of due) {
+      try {
+        await this.retrainModel(name, 'scheduled training');
+      } catch (error) {
+        this.log.warn('scheduled model training failed', {
+          model: name,
+          error: (error as Error).message,
+        });
+      }
+    }
+  }
+
+  /**
+   * Trains `name` on the store's customers now (its `models.<name>.train` settings), registers the
+   * new version and starts scoring with it.
+   *
+   * @throws NotFoundError for a name not under `models`; InvalidInputError when the data cannot
+   *   train it (`MODEL_TRAINING_DATA`) or it has no `train` settings (`MODEL_NOT_TRAINABLE`).
+   */
+  async retrainModel(name: string, source = 'training'): Promise<ModelRecord> {
+    const model = this.#config.config.models[name];
+    if (model === undefined) throw new NotFoundError('model', name);
+    const record = await trainModelFromStore(this.store, name, model, this.clock.now(), source);
+    this.log.info('model trained', {
+      model: `${record.name}@${record.version}`,
+      source: record.source,
+    });
+    await this.refreshModels();
+    return record;
   }
 
   /** A model registered meanwhile (by the CLI, another process) is picked up once a minute. */

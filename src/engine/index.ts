@@ -25,4 +25,5 @@ export type {
   JourneyTestResult,
 } from './simulation.js';
 export type { NextBestActionRequest } from './next-best-action.js';
+export { trainModelFromStore } from './model-training.js';
 export type { GlobalUplift, GoalUplift, JourneyUplift } from './uplift-report.js';

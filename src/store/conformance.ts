@@ -674,6 +674,45 @@ export function describeStoreConformance<S extends Store>(
         expect(await store.pendingEventCount()).toBe(0);
       });
 
+      it('refuses a commit when only some of its customers were taken over', async () => {
+        await store.appendEvents([newEvent('a'), newEvent('b')], T0);
+        const first = await store.claimWork(claimOptions());
+        const takeover = await store.claimWork(claimOptions({ now: T0 + LEASE_MS, maxEvents: 1 }));
+        expect(takeover?.customers.map((w) => w.customerId)).toEqual(['a']);
+        await expect(
+          store.commitWork(must(first), {
+            ...emptyWorkResult(),
+            processedEventSeqs: allSeqs(must(first)),
+          }),
+        ).rejects.toMatchObject({ code: 'STORE_LEASE_LOST' });
+        expect(await store.pendingEventCount()).toBe(2);
+        // The customer nobody took over is free for the next claim once the old lease expired.
+        const rest = await store.claimWork(claimOptions({ now: T0 + LEASE_MS }));
+        expect(rest?.customers.map((w) => w.customerId)).toEqual(['b']);
+      });
+
+      it('commits a batch once: committing it again is refused and writes nothing', async () => {
+        await store.appendEvents([newEvent('a')], T0);
+        const batch = must(await store.claimWork(claimOptions()));
+        await store.commitWork(batch, { ...emptyWorkResult(), processedEventSeqs: allSeqs(batch) });
+        await expect(
+          store.commitWork(batch, {
+            ...emptyWorkResult(),
+            messages: [message({ id: 'm-again', customerId: 'a' })],
+          }),
+        ).rejects.toMatchObject({ code: 'STORE_LEASE_LOST' });
+        expect((await store.listMessages({ limit: 10 })).items).toEqual([]);
+      });
+
+      it('leaves the new holder’s lease alone when a taken-over batch is released', async () => {
+        await store.appendEvents([newEvent('a')], T0);
+        const first = await store.claimWork(claimOptions());
+        const takeover = await store.claimWork(claimOptions({ now: T0 + LEASE_MS }));
+        expect(takeover?.customers.map((w) => w.customerId)).toEqual(['a']);
+        await store.releaseWork(must(first));
+        expect(await store.claimWork(claimOptions({ now: T0 + LEASE_MS + 1 }))).toBeNull();
+      });
+
       it('gives released work back to the next claim', async () => {
         await store.appendEvents([newEvent('a'), newEvent('b')], T0);
         const first = await store.claimWork(claimOptions());

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../store/index.js';
 import { main } from '../program.js';
 
 /** The shared reference data, outside the project (absent outside this workspace). */
@@ -422,6 +423,45 @@ describe('waymark models register / list (the registry in the store)', () => {
       expect(nowhere.err).toMatch(/pass --data DIR .* or set DATABASE_URL/u);
     } finally {
       if (saved !== undefined) process.env['DATABASE_URL'] = saved;
+    }
+  });
+});
+
+describe('waymark models retrain (training on the store’s customers)', () => {
+  it('trains the configured model on the profiles and registers it; explains what is missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-retrain-'));
+    try {
+      const project = join(dir, 'waymark.yaml');
+      writeFileSync(
+        project,
+        'models:\n  upsell:\n    train: { label: expanded, features: [seats, plan], min_rows: 20 }\n',
+      );
+      const data = join(dir, 'data');
+      const store = await openStore({ dataDir: data });
+      await store.upsertCustomers(
+        Array.from({ length: 60 }, (_, i) => ({
+          id: `c${i}`,
+          attributes: {
+            seats: i,
+            plan: i % 2 === 0 ? 'team' : 'pro',
+            expanded: i % 3 === 0 || i > 40,
+          },
+          createdAt: 0,
+          updatedAt: 0,
+        })),
+      );
+      await store.close();
+
+      const trained = await run('models', 'retrain', 'upsell', '--config', project, '--data', data);
+      expect(trained.err).toBe('');
+      expect(trained.out).toMatch(
+        /^trained upsell version 1 \(cv ROC-AUC 0\.\d{4}, retrain on 60 customers\)\n$/u,
+      );
+      const unknown = await run('models', 'retrain', 'nope', '--config', project, '--data', data);
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.err).toMatch(/no model 'nope' under models \(upsell\)/u);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

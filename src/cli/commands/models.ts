@@ -19,6 +19,8 @@ import {
   type ModelFile,
   type Table,
 } from '../../decisions/index.js';
+import { loadConfig } from '../../config/index.js';
+import { trainModelFromStore } from '../../engine/index.js';
 import { openStore } from '../../store/index.js';
 import type { CommandContext } from '../program.js';
 
@@ -222,6 +224,42 @@ export function registerModelCommands(program: Command, context: CommandContext)
         context.io.stdout(
           `registered ${stored.name} version ${stored.version} (${stored.kind}, ${headlineMetric(stored)})\n` +
             'a running server picks it up within a minute\n',
+        );
+      });
+    });
+
+  models
+    .command('retrain')
+    .description(
+      "train NAME on the store's customers now (models.NAME.train in the config) and register the new version",
+    )
+    .argument('<name>', 'a models entry with train settings')
+    .requiredOption('--config <path>', 'the project (file or directory)')
+    .option(
+      '--data <dir>',
+      'data directory of the embedded store (default: DATABASE_URL, else server.data_dir)',
+    )
+    .action(async (name: string, options: { config: string; data?: string }) => {
+      const loaded = await loadConfig(options.config);
+      const model = loaded.config.models[name];
+      if (model === undefined) {
+        const known = Object.keys(loaded.config.models);
+        throw new InvalidInputError(
+          `${options.config}: no model '${name}' under models (${known.length === 0 ? 'none configured' : known.join(', ')})`,
+          { known },
+          'MODEL_UNKNOWN',
+        );
+      }
+      const databaseUrl = process.env['DATABASE_URL'];
+      const dataDir =
+        options.data ??
+        (databaseUrl === undefined || databaseUrl === ''
+          ? loaded.config.server.data_dir
+          : undefined);
+      await withRegistry(dataDir, async (store) => {
+        const stored = await trainModelFromStore(store, name, model, systemClock.now(), 'retrain');
+        context.io.stdout(
+          `trained ${stored.name} version ${stored.version} (${headlineMetric(stored)}, ${stored.source})\n`,
         );
       });
     });
