@@ -201,6 +201,10 @@ export const templateSchema = strictObject({
   body: templateTextSchema,
   html: templateTextSchema.optional(),
   variants: z.array(templateVariant).min(1).optional(),
+  selection: z.enum(['weighted', 'bandit']).optional().meta({
+    description:
+      'How a variant is chosen: weighted (default; by weight, stable per customer) or bandit (the content personalizer: more customers get the variant that engages best, each customer keeps theirs until a clear winner emerges).',
+  }),
 }).meta({ id: 'Template' });
 
 /** A loaded template. */

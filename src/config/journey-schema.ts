@@ -64,6 +64,22 @@ const common = {
   name: nameSchema.optional(),
 };
 
+/** When a send step's message goes: at once, or at the customer's best moment in a window. */
+const sendTimeSchema = z
+  .union([
+    z.enum(['optimal', 'immediate']),
+    strictObject({
+      mode: z.enum(['optimal', 'immediate']),
+      within: durationSchema().optional().meta({
+        description: 'The window the optimal moment is chosen in, from now (default 24 hours).',
+      }),
+    }),
+  ])
+  .meta({
+    description:
+      "optimal: the send-time optimizer picks the moment within the window (default 24 hours) when this customer is most likely to engage, outside quiet hours (and inside business hours with business_hours: true); immediate (default): now. Shorthand 'optimal', or {mode: optimal, within: 48 hours}.",
+  });
+
 const sendStep = strictObject({
   type: z.literal('send'),
   ...common,
@@ -78,6 +94,7 @@ const sendStep = strictObject({
     description:
       "Hold the message to the customer's next business hours (defaults.business_hours), e.g. a call-me request sent at night.",
   }),
+  send_time: sendTimeSchema.optional(),
 }).superRefine((step, ctx) => {
   exactlyOneOf(step, ['template', 'content'], 'a send step', ctx);
 });

@@ -238,11 +238,14 @@ export class EngagementLearning {
     };
   }
 
-  /** Decayed sends and engagements of each variant of a template seen so far. */
-  variantCounts(template: string, now: Instant): Map<string, VariantCounts> {
+  /**
+   * Decayed sends and engagements of each variant of a template seen so far, at `now` (omitted:
+   * as of the last observation, which is all a choice between variants needs).
+   */
+  variantCounts(template: string, now?: Instant): Map<string, VariantCounts> {
     const out = new Map<string, VariantCounts>();
     for (const [variant, counts] of this.#variants.get(template) ?? []) {
-      counts.advance(now);
+      if (now !== undefined) counts.advance(now);
       out.set(variant, { sent: counts.sent[0] ?? 0, engaged: counts.engaged[0] ?? 0 });
     }
     return out;

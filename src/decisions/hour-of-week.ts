@@ -13,8 +13,52 @@ export const HOURS_PER_WEEK = 168;
 
 /** The hour-of-week cell of `instant` in `zone` (see the module comment). */
 export function hourOfWeek(instant: number, zone: string): number {
-  const local = DateTime.fromMillis(instant, { zone });
-  return (local.weekday - 1) * 24 + local.hour;
+  const local = instant + offsetMs(instant, zone);
+  const days = Math.floor(local / DAY_MS);
+  // 1970-01-01 was a Thursday: ISO weekday 4, index 3 from Monday.
+  const weekday = (((days + 3) % 7) + 7) % 7;
+  return weekday * 24 + Math.floor((local - days * DAY_MS) / HOUR_MS);
+}
+
+/** Minutes after local midnight of `instant` in `zone` (fractional). */
+export function localMinute(instant: number, zone: string): number {
+  const local = instant + offsetMs(instant, zone);
+  return (((local % DAY_MS) + DAY_MS) % DAY_MS) / 60_000;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** Offsets change only at quarter hours of UTC (every zone's offset is a multiple of 15 minutes). */
+const BUCKET_MS = 15 * 60_000;
+const OFFSETS = new Map<string, Map<number, number>>();
+const OFFSET_CACHE_LIMIT = 200_000;
+let cachedOffsets = 0;
+
+/**
+ * The zone's UTC offset at `instant`, ms. Asked of luxon once per zone and quarter hour and then
+ * remembered: the models ask for thousands of cells per decision, and building a zoned DateTime
+ * for each costs tens of microseconds.
+ */
+export function offsetMs(instant: number, zone: string): number {
+  const bucket = Math.floor(instant / BUCKET_MS);
+  let byBucket = OFFSETS.get(zone);
+  if (byBucket === undefined) {
+    byBucket = new Map();
+    OFFSETS.set(zone, byBucket);
+  }
+  let offset = byBucket.get(bucket);
+  if (offset === undefined) {
+    if (cachedOffsets >= OFFSET_CACHE_LIMIT) {
+      OFFSETS.clear();
+      cachedOffsets = 0;
+      byBucket = new Map();
+      OFFSETS.set(zone, byBucket);
+    }
+    offset = DateTime.fromMillis(bucket * BUCKET_MS, { zone }).offset * 60_000;
+    byBucket.set(bucket, offset);
+    cachedOffsets++;
+  }
+  return offset;
 }
 
 /** The local hour (0–23) of a cell. */

@@ -3,6 +3,23 @@
  * logistic regression with per-prediction factors) and a next-best-action policy learned from a
  * randomised experiment. Only what the CLI needs is exported; the rest is internal.
  */
+// The bandits of the live engine (send time, channel, content) and what they learn from.
+export { EngagementLearning, DAYPARTS } from './engagement-learning.js';
+export type {
+  LearningOptions,
+  LearnedEngagement,
+  LearnedSend,
+  PopulationRate,
+  VariantCounts,
+} from './engagement-learning.js';
+export { optimalSendTime, sendTimePosterior } from './send-time.js';
+export type { SendTimeDecision, SendTimeRequest, SendTimeSettings } from './send-time.js';
+export { rankChannels } from './channel-bandit.js';
+export type { ChannelBanditRequest, ChannelRanking, RankedChannel } from './channel-bandit.js';
+export { chooseVariant } from './content-bandit.js';
+export type { PersonalizerSettings, VariantChoice, VariantOption } from './content-bandit.js';
+export { randomFor, seedOf } from './beta.js';
+export { HOURS_PER_WEEK, hourOfWeek, cellLabel } from './hour-of-week.js';
 export { parseTable } from './table.js';
 export type { Table } from './table.js';
 export { trainChurn, scoreChurn } from './churn.js';

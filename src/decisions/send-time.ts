@@ -24,7 +24,6 @@
 import { DateTime } from 'luxon';
 import type { ContactRecord, Instant } from '../core/index.js';
 import {
-  insideWindow,
   nextOpenMoment,
   windowEnd,
   type BusinessHours,
@@ -37,6 +36,8 @@ import {
   HOURS_PER_WEEK,
   cellLabel,
   hourOfWeek,
+  localMinute,
+  offsetMs,
   smoothWeek,
   type Smoothing,
 } from './hour-of-week.js';
@@ -73,7 +74,11 @@ export interface SendTimeSettings {
   readonly settleMs?: number;
   /** How evidence spreads across cells. Default `DEFAULT_SMOOTHING`. */
   readonly smoothing?: Smoothing;
+  /** Weights of the draws 0, 1, 2… hours away that a moment's draw averages. */
+  readonly drawKernel?: readonly number[];
 }
+
+const DEFAULT_DRAW_KERNEL: readonly number[] = [1];
 
 /** The optimizer's answer and the numbers behind it. */
 export interface SendTimeDecision {
@@ -155,12 +160,21 @@ export function optimalSendTime(request: SendTimeRequest): SendTimeDecision {
   );
   const posteriorAt = (at: Instant): BetaPosterior =>
     posteriors[hourOfWeek(at, zone)] ?? { alpha: 1, beta: 1 };
-  const allowedSet = new Set<Instant>();
+  const allowed: Instant[] = [];
+  let blockedUntil = Number.NEGATIVE_INFINITY;
   for (const at of candidateMoments(from, until, zone)) {
+    if (at <= blockedUntil) continue;
+    if (isAllowed(at, zone, request.quietHours, request.businessHours)) {
+      allowed.push(at);
+      continue;
+    }
+    // The first allowed moment after a block; nothing in between is allowed, and nothing at all
+    // when it lies past the window.
     const open = nextAllowedMoment(at, until, zone, request.quietHours, request.businessHours);
-    if (open !== null) allowedSet.add(open);
+    if (open === null) break;
+    allowed.push(open);
+    blockedUntil = open;
   }
-  const allowed = [...allowedSet].sort((a, b) => a - b);
   const defaultRate = betaMean(posteriorAt(from));
   if (allowed.length === 0) {
     const cell = hourOfWeek(from, zone);
@@ -183,6 +197,25 @@ export function optimalSendTime(request: SendTimeRequest): SendTimeDecision {
     };
   }
   // One draw per cell, not per moment: two moments in the same hour share a belief.
+  const raw = new Map<number, number>();
+  const rawDraw = (c: number): number => {
+    const cellIndex = ((c % HOURS_PER_WEEK) + HOURS_PER_WEEK) % HOURS_PER_WEEK;
+    let d = raw.get(cellIndex);
+    if (d === undefined) {
+      d = sampleBeta(posteriors[cellIndex] ?? { alpha: 1, beta: 1 }, request.random);
+      raw.set(cellIndex, d);
+    }
+    return d;
+  };
+  const kernel = request.settings?.drawKernel ?? DEFAULT_DRAW_KERNEL;
+  const kernelSum = kernel.reduce((a, b, i) => a + (i === 0 ? b : 2 * b), 0);
+  const drawAt = (c: number): number => {
+    let sum = 0;
+    kernel.forEach((w, d) => {
+      sum += d === 0 ? w * rawDraw(c) : w * (rawDraw(c - d) + rawDraw(c + d));
+    });
+    return sum / kernelSum;
+  };
   const draws = new Map<number, number>();
   let best = allowed[0] ?? from;
   let bestDraw = Number.NEGATIVE_INFINITY;
@@ -193,7 +226,7 @@ export function optimalSendTime(request: SendTimeRequest): SendTimeDecision {
     const posterior = posteriors[cell] ?? { alpha: 1, beta: 1 };
     let draw = draws.get(cell);
     if (draw === undefined) {
-      draw = sampleBeta(posterior, request.random);
+      draw = drawAt(cell);
       draws.set(cell, draw);
     }
     // Strictly greater: among equals the earliest moment wins (sooner is better when it is free).
@@ -238,18 +271,23 @@ export function optimalSendTime(request: SendTimeRequest): SendTimeDecision {
 /**
  * `from`, every local hour boundary in (from, until], and for a blocked boundary the moment its
  * block ends (quiet hours end at 08:30, the business opens at 09:15) — sorted, without repeats.
- * Boundaries come from luxon's hour arithmetic in the zone, so a 23- or 25-hour day and
- * half-hour zones (Asia/Kolkata, UTC+5:30) get their real boundaries.
+ * Boundaries are found from the zone's real offset at each UTC quarter hour, so a 23- or 25-hour
+ * day and half-hour zones (Asia/Kolkata, UTC+5:30) get their real boundaries.
  */
 function candidateMoments(from: Instant, until: Instant, zone: string): Instant[] {
-  const moments = new Set<Instant>([from]);
-  let boundary = DateTime.fromMillis(from, { zone }).startOf('hour').plus({ hours: 1 });
-  while (boundary.toMillis() <= until) {
-    moments.add(boundary.toMillis());
-    boundary = boundary.plus({ hours: 1 });
+  const moments: Instant[] = [from];
+  // Local hours start on a UTC quarter hour in every zone (offsets are multiples of 15 minutes).
+  for (
+    let q = Math.floor(from / QUARTER_MS) * QUARTER_MS + QUARTER_MS;
+    q <= until;
+    q += QUARTER_MS
+  ) {
+    if (localMinute(q, zone) % 60 === 0) moments.push(q);
   }
-  return [...moments].sort((a, b) => a - b);
+  return moments;
 }
+
+const QUARTER_MS = 15 * 60_000;
 
 /** Whether a message may go at `at`: outside quiet hours and inside business hours. */
 function isAllowed(
@@ -258,7 +296,7 @@ function isAllowed(
   quiet: DailyWindow | null,
   business: BusinessHours | null,
 ): boolean {
-  if (quiet !== null && insideWindow(quiet, at, zone)) return false;
+  if (quiet !== null && insideQuietHours(quiet, localMinute(at, zone))) return false;
   if (business !== null && nextOpenMoment(business, at, zone) !== at) return false;
   return true;
 }
@@ -278,13 +316,34 @@ export function nextAllowedMoment(
   // Each step moves to the end of one block; two blocks can alternate (quiet hours end before
   // the business opens), so a few rounds settle it.
   for (let round = 0; round < 8 && t <= until; round++) {
-    const afterQuiet = quiet === null ? t : windowEnd(quiet, t, zone);
+    const afterQuiet = quiet === null ? t : quietHoursEnd(quiet, t, zone);
     const open = business === null ? afterQuiet : nextOpenMoment(business, afterQuiet, zone);
     if (open === null) return null;
     if (open === t) return t;
     t = open;
   }
   return t <= until && isAllowed(t, zone, quiet, business) ? t : null;
+}
+
+/**
+ * `windowEnd` of src/scheduling, computed from the cached offset when no offset change lies in
+ * between (checked), else asked of `windowEnd` itself: the optimizer asks it for every blocked
+ * stretch of every decision.
+ */
+function quietHoursEnd(window: DailyWindow, at: Instant, zone: string): Instant {
+  const minute = localMinute(at, zone);
+  if (!insideQuietHours(window, minute)) return at;
+  const ahead = (((window.endMinute - minute) % 1440) + 1440) % 1440;
+  const guess = at + Math.round(ahead * 60_000);
+  const shifted = guess - (offsetMs(guess, zone) - offsetMs(at, zone));
+  if (localMinute(shifted, zone) === window.endMinute % 1440 && shifted > at) return shifted;
+  return windowEnd(window, at, zone);
+}
+
+/** `insideWindow` of src/scheduling on a local minute already known (same semantics). */
+function insideQuietHours(window: DailyWindow, minute: number): boolean {
+  const { startMinute: start, endMinute: end } = window;
+  return start < end ? minute >= start && minute < end : minute >= start || minute < end;
 }
 
 function clampRate(rate: number): number {

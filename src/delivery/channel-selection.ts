@@ -3,17 +3,20 @@
  * 1. the customer's explicit preference (`channel_preference`), with that channel's configured
  *    fallback chain;
  * 2. a message of `urgency: high` goes by SMS first, then e-mail, then in-app;
- * 3. otherwise the channel the customer engages with most: until the decision engine takes this
- *    step over, each channel is scored by its engagement rate over the contact ledger (opens,
- *    clicks and reads over messages sent in the last month) with a uniform prior,
- *    `(engaged + 1) / (sent + 2)`, so a channel never tried scores 0.5 and one with a single
- *    ignored message is not written off. Ties keep the config's order.
+ * 3. otherwise the decision engine's channel bandit (`rankChannels`): a Beta-Bernoulli posterior
+ *    per channel from the customer's contact ledger, shrunk toward the population's rate on that
+ *    channel at that time of day, ranked by Thompson sampling, so a channel the customer engages
+ *    with wins most of the time and an untried one is tried now and then. The ranking is the
+ *    fallback route; the winner's probability of being the best is the decision's confidence.
  *
  * Only channels the customer can be reached on are candidates (the caller filters by address,
- * consent and `enabled`). Pure: the processor calls it in the customer's order, and the decision
- * with its reasoning becomes a `message.channel_selected` journey event.
+ * consent and `enabled`). Pure: the random source is an argument (seeded per message by the
+ * engine, so a replay chooses the same), and the decision with its reasoning becomes a
+ * `message.channel_selected` journey event.
  */
 import type { ChannelType } from '../config/index.js';
+import type { Instant } from '../core/index.js';
+import { rankChannels, type PopulationRate, type RankedChannel } from '../decisions/index.js';
 
 /** The name a send step or action uses to ask for a selection. */
 export const AUTO_CHANNEL = 'auto';
@@ -21,13 +24,15 @@ export const AUTO_CHANNEL = 'auto';
 /** How urgent a message is (`urgency` on a send step or action). */
 export type Urgency = 'high' | 'normal' | 'low';
 
-/** The spec's `ChannelDecision`, plus the score behind an engagement-based choice. */
+/** The spec's `ChannelDecision`, plus the ranking behind a bandit choice. */
 export interface ChannelDecision {
   readonly primary: string;
   readonly fallback: readonly string[];
   readonly reasoning: string;
-  /** The winning channel's score for an engagement-based choice; null for rules 1 and 2. */
+  /** The winner's probability of being the best channel (rule 3); null for rules 1 and 2. */
   readonly confidence: number | null;
+  /** Every candidate with its numbers, best first (rule 3); empty for rules 1 and 2. */
+  readonly ranking: readonly RankedChannel[];
 }
 
 /** A channel the customer can be reached on, in config order. */
@@ -37,10 +42,22 @@ export interface ChannelCandidate {
   readonly fallback: string | null;
 }
 
-/** One past message of the customer: its channel and whether they engaged with it. */
+/** One past message of the customer: its channel, when it went, whether they engaged with it. */
 export interface EngagementSample {
   readonly channel: string;
+  readonly at: Instant;
   readonly engaged: boolean;
+}
+
+/** What rule 3 needs beyond the ledger. */
+export interface SelectionContext {
+  readonly now: Instant;
+  /** The customer's zone (the time of day is context). */
+  readonly zone: string;
+  /** Uniform [0, 1) source for the Thompson draws. */
+  readonly random: () => number;
+  /** The population's rate on a channel in a daypart; null: a flat prior. */
+  readonly population: ((channel: string, daypart: number) => PopulationRate) | null;
 }
 
 /** Chooses a channel; null when there is no candidate at all. */
@@ -49,6 +66,7 @@ export function selectChannel(input: {
   readonly urgency: Urgency | null;
   readonly candidates: readonly ChannelCandidate[];
   readonly history: readonly EngagementSample[];
+  readonly context: SelectionContext;
 }): ChannelDecision | null {
   const { candidates } = input;
   if (candidates.length === 0) return null;
@@ -60,6 +78,7 @@ export function selectChannel(input: {
       fallback: chainOf(preferred, byName),
       reasoning: 'Customer preference',
       confidence: null,
+      ranking: [],
     };
   }
   if (input.urgency === 'high') {
@@ -72,27 +91,28 @@ export function selectChannel(input: {
         fallback: rest.map((c) => c.name),
         reasoning: 'High urgency message',
         confidence: null,
+        ranking: [],
       };
     }
   }
-  const scored = candidates.map((candidate, order) => {
-    let sent = 0;
-    let engaged = 0;
-    for (const sample of input.history) {
-      if (sample.channel !== candidate.name) continue;
-      sent++;
-      if (sample.engaged) engaged++;
-    }
-    return { candidate, order, sent, engaged, score: (engaged + 1) / (sent + 2) };
+  const { now, zone, random, population } = input.context;
+  const ranking = rankChannels({
+    channels: candidates.map((c) => c.name),
+    ledger: input.history,
+    now,
+    at: now,
+    zone,
+    population,
+    random,
   });
-  scored.sort((a, b) => b.score - a.score || a.order - b.order);
-  const [best, ...others] = scored;
+  const [best, ...others] = ranking.ranked;
   if (best === undefined) return null;
   return {
-    primary: best.candidate.name,
-    fallback: others.map((s) => s.candidate.name),
-    reasoning: `AI confidence: ${best.score.toFixed(2)} (engagement rate on ${best.candidate.name}: ${String(best.engaged)} of ${String(best.sent)} messages in the last month)`,
-    confidence: best.score,
+    primary: best.channel,
+    fallback: others.map((r) => r.channel),
+    reasoning: ranking.reasoning,
+    confidence: best.probabilityBest,
+    ranking: ranking.ranked,
   };
 }
 

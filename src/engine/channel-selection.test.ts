@@ -44,7 +44,8 @@ const event = (type: string, customerId: string, time: number): NewEvent => ({
 });
 
 describe('channel selection (channel: auto)', () => {
-  it('follows preference, then urgency, then engagement, among reachable channels', async () => {
+  it('follows preference, then urgency, then the channel bandit, among reachable channels', async () => {
+    const DAY = 86_400_000;
     const result = await simulate({
       config: CONFIG,
       openStore: () => openStore({ file: ':memory:' }),
@@ -56,60 +57,51 @@ describe('channel selection (channel: auto)', () => {
         { id: 'urgent', attributes: { email: 'u@example.com', phone: '+15550000002' } },
         // No address for e-mail or SMS, opted out of push: only in-app can reach them.
         { id: 'inbox', attributes: { push_tokens: ['t'], consents: { push: false } } },
-        // E-mail ties with the others at first and wins by config order; ignored twice, it drops
-        // below channels never tried.
+        // Gets a message a day for ten days and ignores every one of them.
         { id: 'learner', attributes: { email: 'l@example.com', phone: '+15550000003' } },
       ],
       events: [
         event('ping', 'pref', at(0)),
         event('breach', 'urgent', at(0)),
         event('ping', 'inbox', at(0)),
-        event('ping', 'learner', at(0)),
-        event('ping', 'learner', at(10)),
-        event('ping', 'learner', at(20)),
+        ...Array.from({ length: 10 }, (_, day) => event('ping', 'learner', T0 + day * DAY)),
       ],
-      until: at(60),
+      until: T0 + 10 * DAY,
     });
-    const selected = result.journeyEvents
-      .filter((e) => e.type === 'message.channel_selected')
+    const selected = result.journeyEvents.filter((e) => e.type === 'message.channel_selected');
+    const rules = selected
+      .filter((e) => e.customerId !== 'learner')
       .map((e) => [e.customerId, e.data['primary'], e.data['fallback'], e.data['reasoning']]);
-    expect(selected).toEqual([
+    expect(rules).toEqual([
       ['pref', 'sms', ['in_app'], 'Customer preference'],
       ['urgent', 'sms', ['email', 'in_app'], 'High urgency message'],
       [
         'inbox',
         'in_app',
         [],
-        'AI confidence: 0.50 (engagement rate on in_app: 0 of 0 messages in the last month)',
-      ],
-      [
-        'learner',
-        'email',
-        ['sms', 'in_app'],
-        'AI confidence: 0.50 (engagement rate on email: 0 of 0 messages in the last month)',
-      ],
-      [
-        'learner',
-        'sms',
-        ['in_app', 'email'],
-        'AI confidence: 0.50 (engagement rate on sms: 0 of 0 messages in the last month)',
-      ],
-      [
-        'learner',
-        'in_app',
-        // E-mail and SMS each 1/3 now: a tie, in config order.
-        ['email', 'sms'],
-        'AI confidence: 0.50 (engagement rate on in_app: 0 of 0 messages in the last month)',
+        expect.stringMatching(/^AI confidence: 1\.00 that in_app engages best/u),
       ],
     ]);
-    const channels = result.messages.map((m) => [m.customerId, m.channel, m.status]);
+    // The learner: each ignored message counts against its channel once it is a day old, the
+    // ranking shows it, and Thompson sampling spreads the messages over the channels.
+    const learner = selected.filter((e) => e.customerId === 'learner');
+    expect(learner).toHaveLength(10);
+    const last = learner.at(-1)?.data['ranking'] as { channel: string; sent: number }[];
+    const sentBefore = last.reduce((sum, r) => sum + r.sent, 0);
+    expect(sentBefore).toBe(9); // every earlier message: each is a full day old
+    const tried = new Set(learner.map((e) => e.data['primary']));
+    expect(tried.size).toBeGreaterThan(1);
+    for (const e of learner) {
+      expect(e.data['reasoning']).toMatch(/^AI confidence: 0\.\d\d that \w+ engages best/u);
+      expect(e.data['confidence']).toBeGreaterThan(0);
+    }
+    const channels = result.messages
+      .filter((m) => m.customerId !== 'learner')
+      .map((m) => [m.customerId, m.channel, m.status]);
     expect(channels).toEqual([
       ['pref', 'sms', 'sent'],
       ['urgent', 'sms', 'sent'],
       ['inbox', 'in_app', 'delivered'],
-      ['learner', 'email', 'sent'],
-      ['learner', 'sms', 'sent'],
-      ['learner', 'in_app', 'delivered'],
     ]);
   });
 });

@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import { compileConditions, type ConditionGroup } from '../conditions/index.js';
 import type { JourneyDefinition as ConfigJourney, WaymarkConfig } from '../config/index.js';
 import { WaymarkError } from '../core/index.js';
+import { EngagementLearning } from '../decisions/index.js';
 import { AUTO_CHANNEL, DEFAULT_RECIPIENT_FIELDS, compileContactPolicy } from '../delivery/index.js';
 import {
   compileJourney,
@@ -33,6 +34,7 @@ import type {
   ScheduleTrigger,
   RuntimeChannel,
 } from './project.js';
+import { templatePersonalizers } from './content-personalizer.js';
 
 /** A journey as stored: its id, the version numbers in use and their definitions. */
 export interface StoredJourneyVersions {
@@ -57,8 +59,10 @@ export function compileProject(
   journeys: readonly StoredJourneyVersions[],
   seed: string,
   models: ReadonlyMap<string, PredictionModel> = new Map(),
+  learning: EngagementLearning = new EngagementLearning(),
 ): RuntimeProject {
   const templates = config.templates as unknown as Record<string, TemplateDefinition>;
+  const personalizers = templatePersonalizers(templates, learning);
   const defaultTimezone = config.defaults.timezone;
   const runtimeJourneys = new Map<string, RuntimeJourney>();
   const entryEvents = new Map<string, string[]>();
@@ -70,6 +74,7 @@ export function compileProject(
         compileJourney(definition, version, {
           templates,
           defaultTimezone,
+          personalizers: (name) => personalizers.get(name),
           globalHoldout: config.defaults.global_holdout,
         }),
       );
@@ -205,12 +210,32 @@ export function compileProject(
     quietHours: quietHoursByChannel(config),
     channels: runtimeChannels(config),
     templates: new Map(
-      Object.entries(templates).map(([name, template]) => [name, templateContents(template)]),
+      Object.entries(templates).map(([name, template]) => [
+        name,
+        templateContents(template, personalizers.get(name)),
+      ]),
     ),
     businessHours: projectBusinessHours(config),
     contactPolicy,
-    needsContacts: contactPolicy !== null || usesChannelSelection(config),
+    needsContacts:
+      contactPolicy !== null ||
+      usesChannelSelection(config) ||
+      usesOptimalSendTime(runtimeJourneys.values()),
+    learning,
+    personalizers,
   };
+}
+
+/** Whether any journey version has a send step with `send_time: optimal` (it reads the ledger). */
+function usesOptimalSendTime(journeys: Iterable<RuntimeJourney>): boolean {
+  for (const journey of journeys) {
+    for (const version of journey.versions.values()) {
+      for (const stage of version.stages) {
+        if (stage.steps.some((step) => step.type === 'send' && step.sendTime !== null)) return true;
+      }
+    }
+  }
+  return false;
 }
 
 /** Whether any journey step or action sends on `channel: auto`. */

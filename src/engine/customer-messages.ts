@@ -5,8 +5,10 @@
  * ledger, the sends an input is waiting to gate) and its own rules, documented in docs/delivery.md.
  *
  * Order of the gate (see `#gate`): channel selection, tasks channels, consent, address, SMS
- * length, business hours, contact caps and fatigue, quiet hours. Pure like the processor: time,
- * ids and the customer come from the run.
+ * length, optimal send time, business hours, contact caps and fatigue, quiet hours. Pure like the
+ * processor: time, ids and the customer come from the run; the one thing kept across runs is the
+ * project's `EngagementLearning` (population priors of the bandits), which the gate feeds with
+ * every message it lets through and every first engagement.
  */
 import type {
   ContactRecord,
@@ -30,6 +32,12 @@ import {
   selectChannel,
   type Feedback,
 } from '../delivery/index.js';
+import { optimalSendTime, randomFor, type SendTimeDecision } from '../decisions/index.js';
+import {
+  DEFAULT_SEND_TIME_WINDOW_MS,
+  contentPoint,
+  type CompiledSendStep,
+} from '../journeys/index.js';
 import { customerZone, nextOpenMoment, windowEnd } from '../scheduling/index.js';
 import { asObject, stringField, stringList } from './payload.js';
 import type { RuntimeProject } from './project.js';
@@ -75,6 +83,8 @@ export class CustomerMessages {
   #pendingSends: { message: MessageRecord; payload: JsonObject; tried: readonly string[] }[] = [];
   /** Messages engaged with earlier in this run (so `message.engaged` knows the first time). */
   readonly #engaged = new Set<string>();
+  /** Whether the ledger was offered to the population learning (once per run). */
+  #warmedUp = false;
 
   constructor(run: MessageRun, contacts: readonly ContactRecord[]) {
     this.#run = run;
@@ -121,6 +131,7 @@ export class CustomerMessages {
 
   #gate(message: MessageRecord, payload: JsonObject, tried: readonly string[]): void {
     const attributes = this.#run.customer()?.attributes ?? {};
+    this.#warmUp();
     if (message.channel === AUTO_CHANNEL) {
       const selected = this.#selectChannel(message, payload);
       if (selected === null) return;
@@ -174,10 +185,13 @@ export class CustomerMessages {
     }
     const zone = customerZone(attributes, this.#run.project.defaultZone);
     const wantsBusinessHours = payload['business_hours'] === true;
-    // Business hours first, so the caps are checked for the window the message will go out in.
-    let sendAt = wantsBusinessHours
-      ? this.#businessHoursFrom(message, this.#run.now, zone)
-      : this.#run.now;
+    // The optimal moment first (it already keeps to quiet and business hours), then business hours,
+    // so the caps are checked for the window the message will go out in.
+    // A fallback goes at once: the moment was chosen for the first channel.
+    const optimal =
+      tried.length === 0 ? this.#optimalSendTime(message, payload, zone, wantsBusinessHours) : null;
+    let sendAt = optimal ?? this.#run.now;
+    if (wantsBusinessHours) sendAt = this.#businessHoursFrom(message, sendAt, zone);
     const policy = this.#run.project.contactPolicy;
     if (policy !== null) {
       const decision = decideContact(policy, message, this.#contacts, attributes, sendAt, zone);
@@ -216,6 +230,7 @@ export class CustomerMessages {
       });
     }
     this.#contacts.push({ channel: message.channel, at: sendAt, engaged: false });
+    this.#learnSend(message, payload, sendAt, zone);
     const held = sendAt > this.#run.now;
     const persistence = channel?.persistenceMs ?? null;
     message = {
@@ -313,11 +328,19 @@ export class CustomerMessages {
           (c.recipientField !== null && recipientsOf(attributes, c.recipientField).length > 0)),
     );
     const urgency = stringField(payload, 'urgency');
+    const { project, now } = this.#run;
     const decision = selectChannel({
       preference: attributes['channel_preference'],
       urgency: urgency === 'high' || urgency === 'normal' || urgency === 'low' ? urgency : null,
       candidates,
-      history: this.#contacts.filter((c) => c.at <= this.#run.now),
+      history: this.#contacts.filter((c) => c.at <= now),
+      context: {
+        now,
+        zone: customerZone(attributes, project.defaultZone),
+        // Seeded by the message, so a replayed input selects the same channel.
+        random: randomFor(project.seed, message.idempotencyKey, 'channel'),
+        population: (channel, daypart) => project.learning.channelRate(channel, daypart, now),
+      },
     });
     if (decision === null) {
       this.#run.out.messages.push({
@@ -335,6 +358,19 @@ export class CustomerMessages {
       fallback: [...decision.fallback],
       reasoning: decision.reasoning,
       confidence: decision.confidence,
+      ...(decision.ranking.length === 0
+        ? {}
+        : {
+            ranking: decision.ranking.map((r) => ({
+              channel: r.channel,
+              probability_best: round(r.probabilityBest),
+              expected_rate: round(r.expected),
+              population_rate: round(r.populationRate),
+              sampled: round(r.sampled),
+              sent: r.sent,
+              engaged: r.engaged,
+            })),
+          }),
     });
     return {
       message: chosen,
@@ -400,6 +436,136 @@ export class CustomerMessages {
     );
     const end = windowEnd(window, at, zone);
     return end === at ? null : end;
+  }
+
+  /** Offers the customer's ledger to the population learning, once per run (it keeps the first). */
+  #warmUp(): void {
+    if (this.#warmedUp) return;
+    this.#warmedUp = true;
+    const customer = this.#run.customer();
+    if (customer === null || !this.#run.project.needsContacts) return;
+    const zone = customerZone(customer.attributes, this.#run.project.defaultZone);
+    this.#run.project.learning.observeLedger(customer.id, this.#contacts, zone, this.#run.now);
+  }
+
+  /**
+   * The window of `send_time: optimal` for this message, ms, or null to send at once: from the
+   * journey send step that created it, or from the payload (`send_time: {mode, within_ms}`, what
+   * a `send_message` action passes).
+   */
+  #sendTimeWindow(message: MessageRecord, payload: JsonObject): number | null {
+    const given = asObject(payload['send_time']);
+    if (given !== null) {
+      if (given['mode'] !== 'optimal') return null;
+      const within = given['within_ms'];
+      return typeof within === 'number' && within > 0 ? within : DEFAULT_SEND_TIME_WINDOW_MS;
+    }
+    const step = this.#sendStepOf(message);
+    return step?.sendTime?.withinMs ?? null;
+  }
+
+  /**
+   * The send step a journey message came from: in the journey's current version, else the newest
+   * older version that has a send step of that id (the message does not carry its version).
+   */
+  #sendStepOf(message: MessageRecord): CompiledSendStep | null {
+    if (message.journeyId === null || message.stepId === null) return null;
+    const journey = this.#run.project.journeys.get(message.journeyId);
+    if (journey === undefined) return null;
+    const versions = [
+      journey.current,
+      ...[...journey.versions.values()].sort((a, b) => b.version - a.version),
+    ];
+    for (const version of versions) {
+      for (const stage of version.stages) {
+        for (const step of stage.steps) {
+          if (step.id === message.stepId && step.type === 'send') return step;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The send-time optimizer's moment for a message that asks for it (null: send at once), with a
+   * journey event carrying the decision and its reasoning: `message.deferred` (reason
+   * `optimal_send_time`) when it is held, `message.scheduled` when now is the best moment.
+   * Critical messages ignore quiet hours, as the gate does for them.
+   */
+  #optimalSendTime(
+    message: MessageRecord,
+    payload: JsonObject,
+    zone: string,
+    businessHours: boolean,
+  ): Instant | null {
+    const window = this.#sendTimeWindow(message, payload);
+    if (window === null) return null;
+    const { project, now } = this.#run;
+    const decision = optimalSendTime({
+      from: now,
+      until: now + window,
+      zone,
+      ledger: this.#contacts,
+      now,
+      population: project.learning.sendTimeRates(now),
+      quietHours:
+        message.priority === 'critical' ? null : (project.quietHours.get(message.channel) ?? null),
+      businessHours: businessHours ? project.businessHours : null,
+      random: randomFor(project.seed, message.idempotencyKey, 'send_time'),
+    });
+    const held = decision.at > now;
+    this.#run.messageEvent(held ? 'message.deferred' : 'message.scheduled', message, {
+      reason: 'optimal_send_time',
+      until: new Date(decision.at).toISOString(),
+      ...sendTimeDetails(decision, window),
+    });
+    return decision.at;
+  }
+
+  /** Feeds a message that goes out to the population learning (and its variant, if personalized). */
+  #learnSend(message: MessageRecord, payload: JsonObject, at: Instant, zone: string): void {
+    const { project, now } = this.#run;
+    const template = stringField(payload, 'template');
+    const variant = stringField(payload, 'variant');
+    const personalizer = template === null ? undefined : project.personalizers.get(template);
+    project.learning.recordSend(
+      {
+        messageId: message.id,
+        channel: message.channel,
+        at,
+        zone,
+        template: personalizer === undefined ? null : template,
+        variant: personalizer === undefined ? null : variant,
+      },
+      now,
+    );
+    if (personalizer === undefined || variant === null) return;
+    const choice = personalizer.explain(
+      contentPoint(project.seed, message.customerId, personalizer.template),
+    );
+    if (choice === null || choice.variant !== variant) return;
+    this.#run.messageEvent('message.personalized', message, {
+      template: personalizer.template,
+      variant,
+      basis: choice.basis,
+      reasoning: choice.reasoning,
+      shares: roundAll(choice.shares),
+      probability_best: roundAll(choice.probabilityBest),
+    });
+  }
+
+  /** Feeds a first engagement to the population learning, in the cell the message went out in. */
+  #learnEngagement(message: MessageRecord, at: Instant): void {
+    const attributes = this.#run.customer()?.attributes ?? {};
+    this.#run.project.learning.recordEngagement(
+      {
+        messageId: message.id,
+        channel: message.channel,
+        sentAt: message.sendAt ?? message.sentAt ?? message.createdAt,
+        zone: customerZone(attributes, this.#run.project.defaultZone),
+      },
+      Math.max(at, this.#run.now),
+    );
   }
 
   /**
@@ -473,6 +639,7 @@ export class CustomerMessages {
         // earlier in this run are not in it yet.
         const first = message.engagedAt == null && !this.#engaged.has(message.id);
         this.#engaged.add(message.id);
+        if (first) this.#learnEngagement(message, at);
         // The spec's message.engaged, once per engagement.
         this.#run.messageEvent('message.engaged', message, {
           engagement: kind,
@@ -537,3 +704,28 @@ const PRIORITY_RANK: Readonly<Record<MessageRecord['priority'], number>> = {
   normal: 2,
   low: 3,
 };
+
+/** The optimizer's numbers for the journey event (rates rounded to 4 places). */
+function sendTimeDetails(decision: SendTimeDecision, windowMs: number): JsonObject {
+  return {
+    reasoning: decision.reasoning,
+    local_time: decision.localTime,
+    window_ms: windowMs,
+    expected_rate: round(decision.expectedRate),
+    population_rate: round(decision.populationRate),
+    default_rate: round(decision.defaultRate),
+    sampled_rate: round(decision.sampledRate),
+    evidence: decision.evidence,
+    candidates: decision.candidates,
+    explored: decision.explored,
+    constrained: decision.constrained,
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}
+
+function roundAll(values: Readonly<Record<string, number>>): JsonObject {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
+}

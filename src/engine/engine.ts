@@ -860,7 +860,14 @@ export class Engine {
 
   async #recompile(): Promise<void> {
     const journeys = await loadJourneyVersions(this.store, this.#config.config);
-    this.#project = compileProject(this.#config.config, journeys, this.seed, this.#models.models);
+    // What the bandits learned survives a journey change.
+    this.#project = compileProject(
+      this.#config.config,
+      journeys,
+      this.seed,
+      this.#models.models,
+      this.#project.learning,
+    );
   }
 
   /** Commands go through the event log so they keep the customer's order; waits until processed. */

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { loadConfigFromString } from '../config/index.js';
-import { InvalidInputError, NotFoundError, VirtualClock } from '../core/index.js';
+import { InvalidInputError, NotFoundError, VirtualClock, type JsonObject } from '../core/index.js';
 import { openStore } from '../store/index.js';
 import { Engine } from './engine.js';
 
@@ -29,7 +29,7 @@ predictions:
 );
 
 /** Accounts whose churn follows their contract and tenure; a third are still undecided. */
-function accounts(count: number): { id: string; properties: Record<string, unknown> }[] {
+function accounts(count: number): { id: string; properties: JsonObject }[] {
   let state = 3;
   const random = (): number => {
     state = (state * 1103515245 + 12345) % 2147483648;

@@ -1,6 +1,8 @@
 import type { CompiledConditions } from '../conditions/index.js';
 import type { ChannelType } from '../config/index.js';
+import type { EngagementLearning } from '../decisions/index.js';
 import type { ContactPolicy } from '../delivery/index.js';
+import type { TemplatePersonalizer } from './content-personalizer.js';
 import type { CompiledJourney, CompiledSendStep } from '../journeys/index.js';
 import type { ConditionContext } from '../conditions/index.js';
 import type { ResolvedAction, RuleSet } from '../rules/index.js';
@@ -66,9 +68,17 @@ export interface RuntimeProject {
   readonly contactPolicy: ContactPolicy | null;
   /**
    * Whether the processor needs each customer's contact ledger: for contact caps, and for channel
-   * selection (`channel: auto`), which learns from past engagement.
+   * selection (`channel: auto`) and optimal send times, which learn from past engagement.
    */
   readonly needsContacts: boolean;
+  /**
+   * What the decision engine learned across customers (population priors of the send-time,
+   * channel and content bandits). Mutable and in memory, the one exception to "never mutated in
+   * place": it is carried over when the project is recompiled (see `EngagementLearning`).
+   */
+  readonly learning: EngagementLearning;
+  /** Content personalizers of templates with `selection: bandit`, by template name. */
+  readonly personalizers: ReadonlyMap<string, TemplatePersonalizer>;
 }
 
 /** What the processor needs to know of a channel when it queues a message on it. */

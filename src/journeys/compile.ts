@@ -20,6 +20,7 @@ import type {
   MessagePriority,
   ParsedTimeOfDay,
   ReEntryPolicy,
+  SendStepDefinition,
   StepDefinition,
   StepTarget,
   TemplateDefinition,
@@ -57,13 +58,37 @@ export interface CompiledSendStep extends CompiledStepBase {
    * Content alternatives: one for inline content or a template without variants, one per variant
    * otherwise, empty when the template library was not given at compile time.
    */
-  readonly contents: readonly {
-    readonly variant: string | null;
-    /** Relative weight of the variant (1 when not set). */
-    readonly weight: number;
-    readonly render: CompiledContent;
-  }[];
+  readonly contents: readonly ContentAlternative[];
+  /** `send_time: optimal`: the window the send-time optimizer chooses in; null: send at once. */
+  readonly sendTime: { readonly mode: 'optimal'; readonly withinMs: number } | null;
 }
+
+/** One content alternative of a send step or template. */
+export interface ContentAlternative {
+  readonly variant: string | null;
+  /** Relative weight of the variant (1 when not set). */
+  readonly weight: number;
+  readonly render: CompiledContent;
+  /**
+   * Set on every alternative of a template with `selection: bandit`: chooses the variant instead
+   * of the weights (see `chooseContent`).
+   */
+  readonly personalizer?: VariantPersonalizer | undefined;
+}
+
+/**
+ * Chooses a template's variant from engagement (the decision engine's content personalizer,
+ * supplied by whoever compiles the project). `point` is fixed per customer and template.
+ */
+export interface VariantPersonalizer {
+  /** The template it chooses for. */
+  readonly template: string;
+  /** The variant for the customer behind `point`; null leaves the choice to the weights. */
+  choose(point: number): string | null;
+}
+
+/** The window of `send_time: optimal` when none is given: a day. */
+export const DEFAULT_SEND_TIME_WINDOW_MS = 86_400_000;
 
 /** How a compiled `wait` step finds its end. */
 export type WaitMode =
@@ -240,6 +265,11 @@ export interface CompileJourneyOptions {
   readonly templates?: Readonly<Record<string, TemplateDefinition>> | undefined;
   /** The config's `defaults.timezone`; default `UTC`. */
   readonly defaultTimezone?: string | undefined;
+  /**
+   * The content personalizer of templates with `selection: bandit`, by template name; without
+   * it such templates choose by weight.
+   */
+  readonly personalizers?: ((template: string) => VariantPersonalizer | undefined) | undefined;
   /** The config's `defaults.global_holdout` as a fraction; default 0. */
   readonly globalHoldout?: number | undefined;
 }
@@ -261,14 +291,19 @@ const CONDITION_OPTIONS = { defaultRoot: 'customer' } as const;
  * missing subject, title or html comes from the template). Rule actions that send a template use
  * this too, so a template renders the same from a journey step and from a rule.
  */
-export function templateContents(template: TemplateDefinition): CompiledSendStep['contents'] {
+export function templateContents(
+  template: TemplateDefinition,
+  personalizer?: VariantPersonalizer,
+): CompiledSendStep['contents'] {
   const variants = template.variants ?? [];
   if (variants.length === 0) {
     return [{ variant: null, weight: 1, render: compileMessageContent(templateContent(template)) }];
   }
+  const bandit = template.selection === 'bandit' && variants.length > 1 ? personalizer : undefined;
   return variants.map((variant) => ({
     variant: variant.name,
     weight: variant.weight ?? 1,
+    ...(bandit === undefined ? {} : { personalizer: bandit }),
     render: compileMessageContent(
       templateContent({
         subject: variant.subject ?? template.subject,
@@ -381,6 +416,7 @@ export function compileJourney(
           businessHours: step.business_hours ?? false,
           template: step.template ?? null,
           contents: sendContents(step.template, step.content, path),
+          sendTime: sendTime(step.send_time),
         };
       }
       case 'wait':
@@ -522,7 +558,18 @@ export function compileJourney(
         problem(`${path}.template`, `template '${template}' variant ${i} needs a positive weight`);
       }
     });
-    return guarded(`${path}.template`, () => templateContents(found), []);
+    return guarded(
+      `${path}.template`,
+      () => templateContents(found, options.personalizers?.(template)),
+      [],
+    );
+  }
+
+  function sendTime(given: SendStepDefinition['send_time']): CompiledSendStep['sendTime'] {
+    if (given === undefined || given === 'immediate') return null;
+    if (given === 'optimal') return { mode: 'optimal', withinMs: DEFAULT_SEND_TIME_WINDOW_MS };
+    if (given.mode === 'immediate') return null;
+    return { mode: 'optimal', withinMs: given.within?.ms ?? DEFAULT_SEND_TIME_WINDOW_MS };
   }
 
   function waitMode(step: Extract<StepDefinition, { type: 'wait' }>, path: string): WaitMode {

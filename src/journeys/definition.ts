@@ -60,7 +60,18 @@ export interface SendStepDefinition extends StepBase {
   readonly urgency?: 'high' | 'normal' | 'low' | undefined;
   /** Hold the message to the customer's next business hours. */
   readonly business_hours?: boolean | undefined;
+  /**
+   * When to send: `immediate` (default) or `optimal`, the moment within a window (default 24 h)
+   * at which the customer is most likely to engage (the send-time optimizer).
+   */
+  readonly send_time?: SendTimeDefinition | undefined;
 }
+
+/** A send step's `send_time`: the shorthand `optimal` / `immediate`, or the mode with a window. */
+export type SendTimeDefinition =
+  | 'optimal'
+  | 'immediate'
+  | { readonly mode: 'optimal' | 'immediate'; readonly within?: JourneyDuration | undefined };
 
 /**
  * Pauses the enrollment. Exactly one of `duration`, `until` and `until_field` says when it ends;
@@ -291,4 +302,9 @@ export interface TemplateDefinition {
   readonly body: string;
   readonly html?: string | undefined;
   readonly variants?: readonly TemplateVariantDefinition[] | undefined;
+  /**
+   * How a variant is chosen: `weighted` (default; by weight, stable per customer) or `bandit`
+   * (the content personalizer: by engagement, stable per customer unless a clear winner emerges).
+   */
+  readonly selection?: 'weighted' | 'bandit' | undefined;
 }

@@ -10,7 +10,10 @@
 export {
   compileJourney,
   templateContents,
+  DEFAULT_SEND_TIME_WINDOW_MS,
   type CompiledSendStep,
+  type ContentAlternative,
+  type VariantPersonalizer,
   type CompileJourneyOptions,
   type CompiledJourney,
   type CompiledStage,
@@ -31,6 +34,7 @@ export type {
   JourneyExitDefinition,
   JourneyGoalDefinition,
   SendStepDefinition,
+  SendTimeDefinition,
   WaitStepDefinition,
   WaitForEventStepDefinition,
   AwaitedEventDefinition,
@@ -83,7 +87,7 @@ export {
 } from './inputs.js';
 export { InvalidJourneyError, type JourneyProblem } from './errors.js';
 export { journeyHash, stableStringify, unitInterval } from './hashing.js';
-export { SPLIT_HOLDOUT, chooseContent, readField } from './steps.js';
+export { SPLIT_HOLDOUT, chooseContent, contentPoint, readField } from './steps.js';
 export { toJsonValue } from './content.js';
 export {
   readState as readRuntimeState,

@@ -111,16 +111,31 @@ function send(run: Run, step: CompiledSendStep): StepOutcome {
   return { kind: 'next' };
 }
 
-/** Template variants are chosen like split variants: by weight, stable per enrollment and step. */
+/**
+ * Template variants are chosen like split variants: by weight, stable per enrollment and step. A
+ * template the personalizer chooses for (`selection: bandit`) is keyed by customer and template
+ * instead, the point a rule's `send_message` uses too, so a customer who re-enters the journey or
+ * gets the template from a rule sees the same variant.
+ */
 function pickContent(
   run: Run,
   step: CompiledSendStep,
 ): CompiledSendStep['contents'][number] | undefined {
   if (step.contents.length <= 1) return step.contents[0];
-  return chooseContent(
-    step.contents,
-    unitInterval(run.ctx.seed, run.enrollment.id, step.id, 'template'),
-  );
+  const personalizer = step.contents[0]?.personalizer;
+  const point =
+    personalizer === undefined
+      ? unitInterval(run.ctx.seed, run.enrollment.id, step.id, 'template')
+      : contentPoint(run.ctx.seed, run.customerId, personalizer.template);
+  return chooseContent(step.contents, point);
+}
+
+/**
+ * The point a customer's variant of a template is chosen at: a hash of the installation seed, the
+ * customer and the template (what rule actions have always used).
+ */
+export function contentPoint(seed: string, customerId: string, template: string): number {
+  return unitInterval(seed, customerId, template, 'template');
 }
 
 /**
@@ -131,6 +146,12 @@ export function chooseContent(
   contents: CompiledSendStep['contents'],
   point: number,
 ): CompiledSendStep['contents'][number] | undefined {
+  // A personalized template: the bandit decides, the weights only when it has no answer.
+  const personalized = contents[0]?.personalizer?.choose(point);
+  if (personalized != null) {
+    const found = contents.find((c) => c.variant === personalized);
+    if (found !== undefined) return found;
+  }
   let left = point * contents.reduce((sum, c) => sum + c.weight, 0);
   for (const content of contents) {
     if (left < content.weight) return content;
