@@ -68,7 +68,7 @@ describe('loading a directory', () => {
       when_capped: 'defer',
       bypass: ['critical'],
     });
-    expect(config.server).toEqual({ port: 8080, host: '0.0.0.0', data_dir: 'data' });
+    expect(config.server).toEqual({ port: 8080, host: '0.0.0.0', data_dir: 'data', sources: [] });
   });
 
   it('throws ConfigError with every problem, located', async () => {
@@ -155,7 +155,7 @@ describe('the example project', () => {
       kind: 'interval',
       every: { ms: 86_400_000 },
     });
-    expect(config.server).toEqual({ port: 3000, host: '127.0.0.1', data_dir: 'data' });
+    expect(config.server).toEqual({ port: 3000, host: '127.0.0.1', data_dir: 'data', sources: [] });
 
     // trigger actions are settled
     expect(config.triggers.map((t) => t.action)).toEqual([
