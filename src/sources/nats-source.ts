@@ -98,6 +98,10 @@ export interface NatsSourceOptions {
  *   long before fetching again, doubling the pause while the failures last.
  * - Connection loss is the client's to repair (it reconnects for ever); set-up failures (no stream,
  *   a consumer of the wrong kind) are retried with the same backoff and shown in `health()`.
+ *
+ * Pauses, pull deadlines and redelivery delays are wall-clock time on purpose (`Date.now`,
+ * `setTimeout`): they pace talk with a NATS server whose timers run on the wall clock, and decide
+ * nothing about journeys. Event time comes from the message (the instant the stream stored it).
  */
 export class NatsEventSource implements EventSource {
   readonly name: string;
