@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { conditionListSchema } from './conditions-schema.js';
 import {
   cronSchema,
+  durationSchema,
   fieldPathSchema,
   keySchema,
   strictObject,
@@ -118,6 +119,38 @@ export const modelTrainingSchema = strictObject({
     .meta({ description: 'Fewest labelled customers a training needs (default 100).' }),
 }).meta({ id: 'ModelTraining' });
 
+/**
+ * A model served by your own HTTP endpoint ("bring your own model"): Waymark POSTs
+ * `{model, customer_id, attributes}` and reads `{probability}` (0–1) or `{score}` (0–100), with
+ * optional `factors`. A failure, a timeout or an open circuit falls back to the newest registered
+ * version of the same name, when there is one.
+ */
+export const modelEndpointSchema = strictObject({
+  url: z
+    .string()
+    .regex(/^https?:\/\/\S+$/u, { error: 'expected an http(s) URL' })
+    .meta({ description: 'Where the scoring requests are POSTed.' }),
+  timeout: durationSchema()
+    .prefault('2 seconds')
+    .meta({ description: 'How long one request may take (default 2 seconds).' }),
+  token_env: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/u, { error: 'expected an environment variable name' })
+    .optional()
+    .meta({ description: 'Environment variable with a bearer token sent as Authorization.' }),
+  failure_threshold: z
+    .number()
+    .int({ error: 'expected a whole number' })
+    .positive({ error: 'expected 1 or more' })
+    .default(5)
+    .meta({ description: 'Consecutive failures that open the circuit (default 5).' }),
+  reset_after: durationSchema()
+    .prefault('30 seconds')
+    .meta({
+      description: 'How long an open circuit waits before trying again (default 30 seconds).',
+    }),
+}).meta({ id: 'ModelEndpoint' });
+
 /** One entry of `models`. */
 export const modelSchema = strictObject({
   description: z.string().optional(),
@@ -125,6 +158,7 @@ export const modelSchema = strictObject({
     description: 'churn: a calibrated binary scorer (any yes/no outcome: churn, upsell, ...).',
   }),
   train: modelTrainingSchema.optional(),
+  endpoint: modelEndpointSchema.optional(),
 }).meta({ id: 'Model' });
 
 /** A loaded `models` entry. */

@@ -197,7 +197,14 @@ export interface JourneyEventRecord {
 }
 
 /** What the outbox carries; executed after commit by a dispatcher. */
-export type OutboxKind = 'journey_event' | 'message' | 'webhook' | 'task' | 'alert';
+export type OutboxKind =
+  | 'journey_event'
+  | 'message'
+  | 'webhook'
+  | 'task'
+  | 'alert'
+  /** A customer to be scored by a model behind an HTTP endpoint. */
+  | 'model_request';
 
 /** One effect waiting to be executed. */
 export interface OutboxEntry {

@@ -383,6 +383,7 @@ function predictionTriggers(
       actions,
       model: models.get(prediction.model) ?? null,
       modelName: prediction.model,
+      remote: config.models[prediction.model]?.endpoint !== undefined,
     });
   };
   for (const [name, prediction] of Object.entries(config.predictions)) {

@@ -14,6 +14,12 @@ export interface JourneyEventPublisher {
 /** Performs a webhook call an action or journey step asked for; resolves when the target accepted it. */
 export type WebhookCaller = (call: Record<string, unknown>) => Promise<void>;
 
+/**
+ * Scores the customer of a `model_request` outbox entry with a remote model and hands the answer
+ * back to the engine; `key` is the entry's idempotency key (reused for the answer).
+ */
+export type RemoteScorer = (key: string, request: Record<string, unknown>) => Promise<void>;
+
 /** Delay before a failed outbox entry is tried again, by attempt number (1-based). */
 function retryDelayMs(attempt: number): number {
   return Math.min(60_000 * 2 ** (attempt - 1), 3_600_000);
@@ -37,6 +43,7 @@ export class OutboxDispatcher {
   readonly #sinks: JourneyEventSink[];
   readonly #publishers: readonly JourneyEventPublisher[];
   readonly #callWebhook: WebhookCaller;
+  readonly #scoreRemotely: RemoteScorer;
   readonly #log: Logger;
   readonly #batchSize: number;
 
@@ -51,6 +58,8 @@ export class OutboxDispatcher {
     /** Publishers with cursors of their own, run on every drain. */
     publishers?: readonly JourneyEventPublisher[];
     callWebhook: WebhookCaller;
+    /** Scores a `model_request` with a model behind an endpoint; default: refuse (none configured). */
+    scoreRemotely?: RemoteScorer;
     log: Logger;
     batchSize?: number;
   }) {
@@ -59,6 +68,9 @@ export class OutboxDispatcher {
     this.#sinks = deps.sinks ?? [];
     this.#publishers = deps.publishers ?? [];
     this.#callWebhook = deps.callWebhook;
+    this.#scoreRemotely =
+      deps.scoreRemotely ??
+      (() => Promise.reject(new Error('no remote models are configured in this process')));
     this.#log = deps.log;
     this.#batchSize = deps.batchSize ?? 500;
   }
@@ -73,7 +85,7 @@ export class OutboxDispatcher {
     const entries = await this.#store.claimOutbox({
       now,
       limit: this.#batchSize,
-      kinds: ['journey_event', 'webhook', 'task', 'alert'],
+      kinds: ['journey_event', 'webhook', 'task', 'alert', 'model_request'],
     });
     const journeyEvents: OutboxEntry[] = [];
     const others: OutboxEntry[] = [];
@@ -147,6 +159,7 @@ export class OutboxDispatcher {
   async #runOther(entry: OutboxEntry, now: Instant): Promise<void> {
     try {
       if (entry.kind === 'webhook') await this.#callWebhook(entry.payload);
+      if (entry.kind === 'model_request') await this.#scoreRemotely(entry.key, entry.payload);
       await this.#store.completeOutbox(entry.seq === undefined ? [] : [entry.seq]);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

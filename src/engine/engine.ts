@@ -54,6 +54,7 @@ import {
   type JourneyUplift,
 } from './uplift-report.js';
 import { TrainingSchedule, trainModelFromStore } from './model-training.js';
+import { RemoteModels } from './remote-models.js';
 import { recommendNextBestAction, type NextBestActionRequest } from './next-best-action.js';
 import { loadPredictionModels, type LoadedPredictionModels } from './prediction-models.js';
 import type { RuntimeProject } from './project.js';
@@ -174,6 +175,8 @@ export class Engine {
   readonly messages: MessageDispatcher;
   /** Messages kept instead of sent (channels without a real provider in `record` mode). */
   readonly recording = new RecordingProvider();
+  /** Models behind HTTP endpoints (`models.<name>.endpoint`) and their circuits. */
+  readonly remoteModels: RemoteModels;
   /** Each channel's providers and their health. */
   readonly routes: ReadonlyMap<string, ChannelRoute>;
   /** Signs and checks tracking links; null when tracking is off. */
@@ -276,12 +279,27 @@ export class Engine {
       log: this.log,
       lanes: [...routes.keys(), ...messageChannels(project)],
     });
+    const remote = new RemoteModels({
+      config: () => this.#config.config,
+      store: this.store,
+      clock: this.clock,
+      log: this.log,
+      fetch: options.fetch ?? fetch,
+      secrets: options.secrets ?? {},
+      builtIn: (name) => this.#models.models.get(name),
+      append: async (events) => {
+        await this.store.appendEvents(events, this.clock.now());
+        this.worker.wake();
+      },
+    });
+    this.remoteModels = remote;
     this.dispatcher = new OutboxDispatcher({
       store: this.store,
       messages: (now) => (this.#started ? this.#wakeLanes() : this.messages.drain(now)),
       sinks: options.sinks ?? [],
       publishers: options.publishers ?? [],
       callWebhook: options.callWebhook ?? postWebhook,
+      scoreRemotely: (key, request) => remote.score(key, request),
       log: this.log,
     });
     this.worker = new Worker({

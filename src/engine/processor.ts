@@ -52,6 +52,7 @@ import type { ResolvedAction, RuleContext, RuleSet } from '../rules/index.js';
 import type {
   PredictionModel,
   PredictionScore,
+  PredictionTrigger,
   RuntimeProject,
   RuntimeTrigger,
   ScheduleTrigger,
@@ -68,6 +69,9 @@ import { stringField, stringList } from './payload.js';
 
 /** Event types the engine itself writes to the event log (API commands); clients may not post them. */
 export const COMMAND_EVENT_PREFIX = 'waymark.';
+
+/** A remote model's score of a customer, appended by `RemoteModels` after it answered. */
+export const PREDICTION_COMMAND = 'waymark.prediction';
 
 /** How a batch is processed, beyond the project; every field has a default. */
 export interface ProcessOptions {
@@ -344,6 +348,9 @@ class CustomerRun {
         if (fired) this.#runTriggerActions(trigger, context, event);
         return;
       }
+      case PREDICTION_COMMAND:
+        this.#onRemotePrediction(event);
+        return;
       case FALLBACK_COMMAND: {
         // The dispatcher gave up on a channel; the fallback is queued here, in the customer's
         // order, so consent, address and quiet hours are checked again for the new channel.
@@ -544,8 +551,12 @@ class CustomerRun {
     const triggers = this.#project.predictionTriggers;
     if (triggers.length === 0 || this.#customer === null) return;
     const scores = new Map<PredictionModel, PredictionScore>();
-    let context: RuleContext | null = null;
+    const remote = new Set<string>();
     for (const trigger of triggers) {
+      if (trigger.remote) {
+        remote.add(trigger.modelName);
+        continue;
+      }
       const model = trigger.model;
       if (model === null) continue;
       const started = this.#elapsed();
@@ -554,38 +565,84 @@ class CustomerRun {
         score = model.score(this.#customer.attributes);
         scores.set(model, score);
       }
-      const value = score.probability >= trigger.threshold;
-      const previous = this.#triggerStates[trigger.name] ?? false;
-      if (value !== previous) {
-        this.#triggerStates[trigger.name] = value;
-        this.#changedTriggerStates.add(trigger.name);
-      }
-      const fired = value && !previous;
-      this.#recordTrigger(trigger, event, fired, started);
-      if (!fired) continue;
-      this.#decision('prediction', trigger.prediction, {
-        model: `${model.name}@${model.version}`,
-        customer_id: this.#work.customerId,
-        prediction: {
-          action: trigger.actionName,
-          confidence: score.probability,
-          timing: new Date(this.#now).toISOString(),
-          reasoning: [
-            `${trigger.prediction} ${score.score}/100 reached the threshold ${trigger.threshold}`,
-            ...score.factors,
-            ...score.notes,
-          ],
-        },
-        trigger: trigger.name,
-        score: score.score,
-        threshold: trigger.threshold,
-      });
-      context ??= this.#context(event);
-      this.#runTriggerActions(trigger, context, event, {
-        prediction: trigger.prediction,
-        score: score.score,
-      });
+      this.#applyPrediction(trigger, score, `${model.name}@${model.version}`, event, started);
     }
+    // A model behind your own endpoint is asked after the commit (see `RemoteModels`); its answer
+    // comes back as a `waymark.prediction` command, applied in this customer's order.
+    for (const model of remote) {
+      this.#out.outbox.push(
+        outboxEntry(
+          'model_request',
+          `model:${model}:${this.#work.customerId}:${event.id}`,
+          { model, customer_id: this.#work.customerId, event_id: event.id },
+          this.#now,
+        ),
+      );
+    }
+  }
+
+  /** A remote model's answer (`waymark.prediction`): its triggers see the score like a local one. */
+  #onRemotePrediction(event: StoredEvent): void {
+    if (this.#customer === null) return;
+    const model = stringField(event.payload, 'model');
+    const probability = event.payload['probability'];
+    if (model === null || typeof probability !== 'number') return;
+    const list = (key: string): string[] => {
+      const value = event.payload[key];
+      return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+    };
+    const score: PredictionScore = {
+      probability,
+      score: Math.round(probability * 100),
+      factors: list('factors'),
+      notes: list('notes'),
+    };
+    const label = stringField(event.payload, 'source') ?? model;
+    for (const trigger of this.#project.predictionTriggers) {
+      if (trigger.remote && trigger.modelName === model) {
+        this.#applyPrediction(trigger, score, label, event, this.#elapsed());
+      }
+    }
+  }
+
+  /** Fires `trigger` when `score` crosses its threshold upward, recording the `AIPrediction`. */
+  #applyPrediction(
+    trigger: PredictionTrigger,
+    score: PredictionScore,
+    modelLabel: string,
+    event: StoredEvent,
+    started: number,
+  ): void {
+    const value = score.probability >= trigger.threshold;
+    const previous = this.#triggerStates[trigger.name] ?? false;
+    if (value !== previous) {
+      this.#triggerStates[trigger.name] = value;
+      this.#changedTriggerStates.add(trigger.name);
+    }
+    const fired = value && !previous;
+    this.#recordTrigger(trigger, event, fired, started);
+    if (!fired) return;
+    this.#decision('prediction', trigger.prediction, {
+      model: modelLabel,
+      customer_id: this.#work.customerId,
+      prediction: {
+        action: trigger.actionName,
+        confidence: score.probability,
+        timing: new Date(this.#now).toISOString(),
+        reasoning: [
+          `${trigger.prediction} ${score.score}/100 reached the threshold ${trigger.threshold}`,
+          ...score.factors,
+          ...score.notes,
+        ],
+      },
+      trigger: trigger.name,
+      score: score.score,
+      threshold: trigger.threshold,
+    });
+    this.#runTriggerActions(trigger, this.#context(event), event, {
+      prediction: trigger.prediction,
+      score: score.score,
+    });
   }
 
   /**

@@ -195,6 +195,11 @@ export interface PredictionTrigger extends Omit<RuntimeTrigger, 'kind' | 'matche
   readonly model: PredictionModel | null;
   /** Registry name the prediction asks for (also when `model` is null). */
   readonly modelName: string;
+  /**
+   * The model is served by an HTTP endpoint (`models.<name>.endpoint`): scored after the commit,
+   * its answer applied as a `waymark.prediction` command.
+   */
+  readonly remote: boolean;
 }
 
 /** A batch condition trigger and when it runs. */

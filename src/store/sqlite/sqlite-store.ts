@@ -942,7 +942,11 @@ export class SqliteStore implements Store {
       if (filter.latestOnly !== true) return models;
       // Rows come newest first within a name: the first of each name is its newest.
       const seen = new Set<string>();
-      return models.filter((m) => !seen.has(m.name) && seen.add(m.name) !== undefined);
+      return models.filter((m) => {
+        if (seen.has(m.name)) return false;
+        seen.add(m.name);
+        return true;
+      });
     });
   }
 
