@@ -17,6 +17,8 @@ export interface CommandContext {
   debug: boolean;
   /** Set by a command that wants a non-zero exit without throwing (e.g. `validate` found problems). */
   setExitCode(code: number): void;
+  /** The environment `main` was given (DATABASE_URL, ...): commands read it here, not from `process`. */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function main(
     setExitCode: (code) => {
       exitCode = code;
     },
+    env,
   };
   const program = new Command('waymark')
     .description('Customer journey orchestration engine')

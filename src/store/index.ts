@@ -36,6 +36,7 @@ export {
   PostgresStore,
   openPostgresStore,
   parseDatabaseUrl,
+  createDatabaseIfMissing,
   DEFAULT_POOL_SIZE,
   runDiagnostics as runPostgresDiagnostics,
   DIAGNOSTIC_QUERIES as POSTGRES_DIAGNOSTIC_QUERIES,

@@ -420,7 +420,7 @@ describe('waymark dead-letters (in-process, real SQLite store)', () => {
         expect(result).toEqual({
           code: 1,
           out: '',
-          err: 'error[INVALID_INPUT]: dead-letters needs the store: pass --data DIR (the data directory) or --config PATH (for server.data_dir)\n',
+          err: 'error[INVALID_INPUT]: dead-letters needs the store: pass --data DIR (the data directory), --database-url URL or DATABASE_URL (PostgreSQL), or --config PATH (for server.data_dir)\n',
         });
       },
     );

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import {
@@ -12,8 +12,9 @@ import {
   type Store,
 } from '../../core/index.js';
 import { abandonDeadLetter, deadLetterJson, retryDeadLetter } from '../../delivery/index.js';
-import { SQLITE_FILE_NAME, openStore } from '../../store/index.js';
+import { SQLITE_FILE_NAME } from '../../store/index.js';
 import type { CommandContext } from '../program.js';
+import { openTargetStore, resolveStoreTarget } from './store-target.js';
 
 /** Every status a dead letter can be in, in the order an operator meets them. */
 const STATUSES: readonly DeadLetterStatus[] = ['pending_review', 'retrying', 'abandoned'];
@@ -28,6 +29,7 @@ const REASON_WIDTH = 60;
 /** Where the store is: the options every subcommand takes. */
 interface StoreOptions {
   data?: string;
+  databaseUrl?: string;
   config?: string;
 }
 
@@ -54,7 +56,8 @@ then retry. Allowed from pending_review and abandoned.
 
 /**
  * `waymark dead-letters list|show|retry|abandon`: the dead-letter queue from a terminal, working
- * directly on the store (`--data DIR`, or `--config PATH` for `server.data_dir`) like
+ * directly on the store (`--data DIR`, `--database-url URL` or `DATABASE_URL` for PostgreSQL, or
+ * `--config PATH` for `server.data_dir` / `server.database_url`) like
  * `waymark import customers`, so it works whether or not a server is running. The operations are
  * the ones `/v1/dead-letters` exposes and share their code (`retryDeadLetter`,
  * `abandonDeadLetter`, `deadLetterJson`), so `--json` output is the API's representation.
@@ -78,7 +81,7 @@ export function registerDeadLetterCommands(program: Command, context: CommandCon
     // Checked before the store is opened, so a typo costs nothing and creates nothing.
     const status = parseStatus(options.status);
     const limit = parseLimit(options.limit);
-    await withStore(options, async (store) => {
+    await withStore(options, context, async (store) => {
       const page = await store.listDeadLetters({
         status,
         customerId: options.customer,
@@ -106,7 +109,7 @@ export function registerDeadLetterCommands(program: Command, context: CommandCon
       .argument('<id>', 'dead letter id (dlq_...)')
       .option('--json', 'print it as JSON, as the API represents it'),
   ).action(async (id: string, options: ShowOptions) => {
-    await withStore(options, async (store) => {
+    await withStore(options, context, async (store) => {
       const found = await store.getDeadLetter(id);
       if (found === null) throw new NotFoundError('dead letter', id);
       io.stdout(
@@ -124,7 +127,7 @@ export function registerDeadLetterCommands(program: Command, context: CommandCon
       .argument('<id>', 'dead letter id (dlq_...)')
       .addHelpText('after', RETRY_HELP),
   ).action(async (id: string, options: StoreOptions) => {
-    await withStore(options, async (store) => {
+    await withStore(options, context, async (store) => {
       const { retryMessageId } = await retryDeadLetter(store, id, {
         now: systemClock.now(),
         ids: randomIds(() => systemClock.now()),
@@ -139,7 +142,7 @@ export function registerDeadLetterCommands(program: Command, context: CommandCon
       .description('give up on a dead letter (only from pending_review)')
       .argument('<id>', 'dead letter id (dlq_...)'),
   ).action(async (id: string, options: StoreOptions) => {
-    await withStore(options, async (store) => {
+    await withStore(options, context, async (store) => {
       await abandonDeadLetter(store, id, systemClock.now());
       io.stdout(`abandoned ${id}\n`);
     });
@@ -149,36 +152,47 @@ export function registerDeadLetterCommands(program: Command, context: CommandCon
 function storeOptions(command: Command): Command {
   return command
     .option('--data <dir>', 'directory of the embedded database')
-    .option('--config <path>', 'config file or directory (for server.data_dir)');
+    .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)')
+    .option(
+      '--config <path>',
+      'config file or directory (for server.data_dir / server.database_url)',
+    );
 }
 
 /**
  * Opens the store for one command and always closes it. Unlike `import customers`, there is no
- * default directory and the database must already exist: opening a mistyped path would create an
- * empty database and report "no dead letters", hiding the real queue.
+ * default directory and the database must already exist and be migrated: opening a mistyped path
+ * (or an empty PostgreSQL database) would create an empty store and report "no dead letters",
+ * hiding the real queue.
  */
 async function withStore(
   options: StoreOptions,
+  context: CommandContext,
   use: (store: Store) => Promise<void>,
 ): Promise<void> {
-  let dataDir: string;
-  if (options.data !== undefined) dataDir = options.data;
-  else if (options.config !== undefined)
-    dataDir = (await loadConfig(options.config)).config.server.data_dir;
-  else {
+  const target = resolveStoreTarget(
+    {
+      data: options.data,
+      databaseUrl: options.databaseUrl,
+      server:
+        options.config === undefined ? undefined : (await loadConfig(options.config)).config.server,
+      configPath: options.config,
+      fallbackDataDir: null,
+      missing:
+        'dead-letters needs the store: pass --data DIR (the data directory), --database-url URL or DATABASE_URL (PostgreSQL), or --config PATH (for server.data_dir)',
+    },
+    context.env,
+  );
+  if (target.kind === 'sqlite' && !existsSync(join(target.dataDir, SQLITE_FILE_NAME))) {
     throw new InvalidInputError(
-      'dead-letters needs the store: pass --data DIR (the data directory) or --config PATH (for server.data_dir)',
-    );
-  }
-  const dir = resolve(dataDir);
-  if (!existsSync(join(dir, SQLITE_FILE_NAME))) {
-    throw new InvalidInputError(
-      `no Waymark database in ${dir} (expected ${SQLITE_FILE_NAME}); check --data or server.data_dir`,
-      { dataDir: dir },
+      `no Waymark database in ${target.dataDir} (expected ${SQLITE_FILE_NAME}); check --data or server.data_dir`,
+      { dataDir: target.dataDir },
       'DATA_NOT_FOUND',
     );
   }
-  const store = await openStore({ dataDir: dir });
+  const store = await openTargetStore(target, {
+    migrate: target.kind === 'sqlite' ? 'yes' : 'check',
+  });
   try {
     await use(store);
   } finally {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../program.js';
 import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerEventCommands } from './events.js';
+import { registerMigrateCommand } from './migrate.js';
 import { registerModelCommands } from './models.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerServeCommand } from './serve.js';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerValidateCommand(program, context);
   registerSchemaCommand(program, context);
   registerServeCommand(program, context);
+  registerMigrateCommand(program, context);
   registerSimulateCommand(program, context);
   registerEventCommands(program, context);
   registerDeadLetterCommands(program, context);

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildApi } from '../../api/index.js';
 import { loadConfig, type WaymarkConfig } from '../../config/index.js';
@@ -7,29 +6,36 @@ import { JourneyEventWebhooks, configuredProviders } from '../../delivery/index.
 import { Engine, type FeedbackVerification } from '../../engine/index.js';
 import { createMetrics } from '../../observability/index.js';
 import { openSources } from '../../sources/index.js';
-import { openStore } from '../../store/index.js';
 import type { CommandContext } from '../program.js';
+import { openTargetStore, resolveStoreTarget } from './store-target.js';
 
 /** Options of `waymark serve`; flags win over the config's `server` section. */
 interface ServeOptions {
   config: string;
   data?: string;
+  databaseUrl?: string;
   port?: string;
   host?: string;
   seed?: string;
 }
 
 /**
- * `waymark serve --config DIR [--data DIR] [--port N] [--host ADDR]`: the API and the worker in one
- * process, on the embedded SQLite store. Graceful on the first SIGTERM/SIGINT (stop accepting,
- * finish the current batch, close the store), immediate on the second.
+ * `waymark serve --config DIR [--data DIR | --database-url URL] [--port N] [--host ADDR]`: the API
+ * and the worker in one process, on the embedded SQLite store or, when a PostgreSQL URL is given
+ * (`--database-url`, `DATABASE_URL`, `server.database_url`), on PostgreSQL. Graceful on the first
+ * SIGTERM/SIGINT (stop accepting, finish the current batch, close the store), immediate on the
+ * second.
  */
 export function registerServeCommand(program: Command, context: CommandContext): void {
   program
     .command('serve')
-    .description('run the HTTP API and the worker on the embedded store')
+    .description('run the HTTP API and the worker (embedded store, or PostgreSQL by DATABASE_URL)')
     .requiredOption('--config <path>', 'config file or directory')
     .option('--data <dir>', 'directory of the embedded database (default: server.data_dir)')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL URL instead of the embedded store (default: DATABASE_URL, then server.database_url)',
+    )
     .option('--port <n>', 'HTTP port (default: server.port, 3000)')
     .option('--host <address>', 'listen address (default: server.host, 127.0.0.1)')
     .option('--seed <seed>', 'seed of random choices; keep it fixed for an installation')
@@ -38,12 +44,20 @@ export function registerServeCommand(program: Command, context: CommandContext):
       const server = loaded.config.server;
       const port = options.port === undefined ? server.port : parsePort(options.port);
       const host = options.host ?? server.host;
-      const dataDir = resolve(options.data ?? server.data_dir);
+      const target = resolveStoreTarget(
+        {
+          databaseUrl: options.databaseUrl,
+          data: options.data,
+          server,
+          configPath: options.config,
+        },
+        context.env,
+      );
       const log = jsonLogger((line) => {
         context.io.stderr(line);
       });
       const metrics = createMetrics({ log });
-      const store = await openStore({ dataDir });
+      const store = await openTargetStore(target);
       const engine = await Engine.open({
         config: loaded,
         store,
@@ -82,7 +96,7 @@ export function registerServeCommand(program: Command, context: CommandContext):
       const address = app.server.address();
       const actualPort = typeof address === 'object' && address !== null ? address.port : port;
       context.io.stdout(
-        `waymark: serving ${loaded.files.length} config file(s) on http://${host}:${actualPort} (data: ${dataDir})\n`,
+        `waymark: serving ${loaded.files.length} config file(s) on http://${host}:${actualPort} (data: ${target.shown})\n`,
       );
       await new Promise<void>((done) => {
         let stopping = false;

@@ -6,3 +6,4 @@ export type { Migration } from './migrations.js';
 export { parseDatabaseUrl } from './driver.js';
 export type { DatabaseUrl } from './driver.js';
 export { runDiagnostics, DIAGNOSTIC_QUERIES } from './diagnostics.js';
+export { createDatabaseIfMissing } from './provision.js';
