@@ -45,7 +45,12 @@ async function startService(): Promise<ModelService> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   service.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/score`;
-  service.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  service.close = () =>
+    new Promise<void>((resolve) =>
+      server.close(() => {
+        resolve();
+      }),
+    );
   return service;
 }
 

@@ -179,7 +179,9 @@ export class RemoteModels {
           halfOpenAfterMs: resetMs,
         },
         () => this.#deps.clock.now(),
-        (t) => this.#deps.log.warn('model endpoint circuit', { model, from: t.from, to: t.to }),
+        (t) => {
+          this.#deps.log.warn('model endpoint circuit', { model, from: t.from, to: t.to });
+        },
       );
       this.#breakers.set(model, breaker);
     }
