@@ -12,8 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { parseTable } from '../src/decisions/index.js';
-import { ipsValue, seededRandom, shuffled } from '../src/decisions/metrics.js';
+import { ipsValue, parseTable, seededRandom, shuffled } from '../src/decisions/index.js';
 
 const file = process.argv[2] ?? '../shared/data/hillstrom-train.csv';
 const table = parseTable(readFileSync(file, 'utf8'), file);

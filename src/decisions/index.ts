@@ -48,3 +48,4 @@ export type {
 } from './next-best-action.js';
 export { liftOf, wilson, normalCdf } from './uplift.js';
 export type { GroupCounts, GroupRate, Lift } from './uplift.js';
+export { ipsValue, seededRandom, shuffled } from './metrics.js';
