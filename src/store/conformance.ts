@@ -519,6 +519,14 @@ export function describeStoreConformance<S extends Store>(
         expect(listed.map((c) => c.id)).toEqual([...ids].sort());
       });
 
+      it('orders ids by code point, case-sensitively, whatever the database locale', async () => {
+        const ids = ['b', 'B', 'a', 'A', '_x', 'a b', 'ab', 'é', 'Z9', '10', '9'];
+        await store.upsertCustomers(ids.map((id) => customer(id)));
+        const listed = await collectPages(3, (cursor) => store.listCustomers({ limit: 3, cursor }));
+        // JavaScript's default sort compares UTF-16 code units: code point order for these ids.
+        expect(listed.map((c) => c.id)).toEqual([...ids].sort());
+      });
+
       it('rejects a malformed cursor as invalid input', async () => {
         await expect(
           store.listCustomers({ limit: 2, cursor: 'not-a-cursor' }),
