@@ -4,6 +4,8 @@ import { WaymarkError } from './contract.js';
  * Stable codes of the store's errors.
  * - `STORE_CONFLICT`: a uniqueness rule was violated (a record with the same id already exists).
  * - `STORE_CONSTRAINT`: a record broke another rule of the schema (missing field, unknown status).
+ * - `STORE_VALUE_INVALID`: a value the database cannot store at all (PostgreSQL refuses the NUL
+ *   character in text and JSON, and numbers out of a column's range); the input's fault.
  * - `STORE_LEASE_LOST`: a batch was committed after another claim took over one of its customers.
  * - `STORE_UNAVAILABLE`: the database is locked, busy, unreachable or out of space; retryable.
  * - `STORE_CLOSED`: the store was used after `close()`.
@@ -15,6 +17,7 @@ import { WaymarkError } from './contract.js';
 export type StoreErrorCode =
   | 'STORE_CONFLICT'
   | 'STORE_CONSTRAINT'
+  | 'STORE_VALUE_INVALID'
   | 'STORE_LEASE_LOST'
   | 'STORE_UNAVAILABLE'
   | 'STORE_CLOSED'

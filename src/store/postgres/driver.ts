@@ -127,7 +127,10 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
   try {
     parsed = new URL(url);
   } catch {
-    throw invalidUrl(url, 'not a URL');
+    throw invalidUrl(
+      url,
+      'not a valid URL (check the host and port; percent-encode special characters in the user name and password)',
+    );
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw invalidUrl(
@@ -194,10 +197,14 @@ export function toStoreError(error: unknown, where: string): Error {
     if (code === '23505') {
       return new StoreError('STORE_CONFLICT', error.message, { cause: error, details });
     }
-    // Integrity (23) and data (22: a NUL character, a value out of range) errors: the record broke
-    // a rule of the schema.
-    if (code.startsWith('23') || code.startsWith('22')) {
+    // Integrity errors: the record broke a rule of the schema.
+    if (code.startsWith('23')) {
       return new StoreError('STORE_CONSTRAINT', error.message, { cause: error, details });
+    }
+    // Data exceptions: a value PostgreSQL cannot store (the NUL character in text or jsonb, a number
+    // out of range), which SQLite would have taken. The input's fault, so the API answers 400.
+    if (code.startsWith('22')) {
+      return new StoreError('STORE_VALUE_INVALID', error.message, { cause: error, details });
     }
     // Serialization failure, deadlock, lock timeout: another transaction was in the way.
     if (code === '40001' || code === '40P01' || code === '55P03') {
