@@ -15,6 +15,7 @@ import { modelSchema, nextBestActionSchema } from './decision-schema.js';
 import { predictionSchema, scheduleSchema, triggerSchema } from './trigger-schema.js';
 import {
   durationSchema,
+  eventNameSchema,
   keySchema,
   percentageSchema,
   strictObject,
@@ -78,6 +79,17 @@ export const defaultsSchema = strictObject({
   timezone: zoneNameSchema
     .prefault('UTC')
     .meta({ description: 'Time zone of customers whose profile has none (IANA, default UTC).' }),
+  activity: strictObject({
+    events: z
+      .array(eventNameSchema)
+      .default([])
+      .meta({ description: 'Event types counted on their own, besides all events together.' }),
+  })
+    .optional()
+    .meta({
+      description:
+        'Keep behavioural counters on each profile (customer.activity) and derive model features from them (recency, counts over 7/30/90 days).',
+    }),
   global_holdout: percentageSchema.optional().meta({
     description:
       'Share of customers held out of every journey (a stable, installation-wide control group).',

@@ -32,6 +32,7 @@ export {
   scoreProfile,
   actionProbabilities,
   profilesTable,
+  modelView,
   labelCell,
   PROFILE_ID_COLUMN,
 } from './profile-scoring.js';
@@ -49,3 +50,5 @@ export type {
 export { liftOf, wilson, normalCdf } from './uplift.js';
 export type { GroupCounts, GroupRate, Lift } from './uplift.js';
 export { ipsValue, seededRandom, shuffled } from './metrics.js';
+export { recordActivity, activityFeatures, ACTIVITY_DAYS, ACTIVITY_WINDOWS } from './activity.js';
+export type { ActivityCounter, ActivityRecord } from './activity.js';

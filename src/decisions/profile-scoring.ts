@@ -10,6 +10,7 @@
  * profile must not stop that customer's journeys.
  */
 import { readField } from '../journeys/index.js';
+import { activityFeatures } from './activity.js';
 import { topFactors } from './churn.js';
 import { encodeTable } from './features.js';
 import { predictLogistic, sigmoid } from './logistic.js';
@@ -29,12 +30,26 @@ export interface ProfileScore {
   notes: string[];
 }
 
-/** Scores a profile with a binary (`churn`-kind) model. */
+/**
+ * The profile as models see it at `now`: its attributes plus the activity features derived from
+ * `attributes.activity` at that instant (see `activityFeatures`). Training and scoring both read
+ * profiles through this, so their columns agree.
+ */
+export function modelView(
+  attributes: Readonly<Record<string, unknown>>,
+  now: number,
+): Readonly<Record<string, unknown>> {
+  if (attributes['activity'] === undefined) return attributes;
+  return { ...attributes, ...activityFeatures(attributes['activity'], now) };
+}
+
+/** Scores a profile at `now` with a binary (`churn`-kind) model. */
 export function scoreProfile(
   model: ChurnModelFile,
   attributes: Readonly<Record<string, unknown>>,
+  now: number,
 ): ProfileScore {
-  const { table, notes } = profileTable(model.encoder, attributes);
+  const { table, notes } = profileTable(model.encoder, modelView(attributes, now));
   const x = encodeTable(model.encoder, table)[0] ?? [];
   const { intercept, weights } = model.coefficients;
   const probability = predictLogistic({ intercept, weights }, x);
@@ -51,8 +66,9 @@ export function scoreProfile(
 export function actionProbabilities(
   model: NbaModelFile,
   attributes: Readonly<Record<string, unknown>>,
+  now: number,
 ): { probabilities: Record<string, number>; notes: string[] } {
-  const { table, notes } = profileTable(model.encoder, attributes);
+  const { table, notes } = profileTable(model.encoder, modelView(attributes, now));
   const x = encodeTable(model.encoder, table)[0] ?? [];
   let base = 0;
   model.shared.forEach((w, j) => (base += w * (x[j] ?? 0)));
@@ -108,6 +124,8 @@ export interface ProfileTableOptions {
   readonly features?: readonly string[] | undefined;
   /** Fields never used as inputs. */
   readonly exclude?: readonly string[] | undefined;
+  /** The instant activity features are derived at (the training time). */
+  readonly now: number;
 }
 
 /** The column of the customer id in a table built from profiles. */
@@ -127,7 +145,11 @@ export function profilesTable(
   const excluded = new Set([label, PROFILE_ID_COLUMN, ...(options.exclude ?? [])].map(unprefix));
   const read = (attributes: Readonly<Record<string, unknown>>, field: string): unknown =>
     field in attributes ? attributes[field] : readField(attributes, field);
-  const labelled = customers.filter((c) => cellOf(read(c.attributes, label)) !== null);
+  const profiles = customers.map((c) => ({
+    id: c.id,
+    attributes: modelView(c.attributes, options.now),
+  }));
+  const labelled = profiles.filter((c) => cellOf(read(c.attributes, label)) !== null);
   let features = options.features?.map(unprefix);
   if (features === undefined) {
     const found = new Set<string>();

@@ -207,6 +207,8 @@ export function compileProject(
     entryEvents,
     scheduleTriggers,
     defaultZone: config.defaults.timezone,
+    activity:
+      config.defaults.activity === undefined ? null : new Set(config.defaults.activity.events),
     quietHours: quietHoursByChannel(config),
     channels: runtimeChannels(config),
     templates: new Map(

@@ -53,6 +53,7 @@ export async function trainModelFromStore(
     label: train.label,
     features: train.features,
     exclude: train.exclude,
+    now,
   });
   if (table.rows.length < train.min_rows) {
     throw new InvalidInputError(

@@ -93,6 +93,6 @@ export function predictionModel(record: ModelRecord): PredictionModel | string {
   return {
     name: record.name,
     version: record.version,
-    score: (attributes) => scoreProfile(file, attributes),
+    score: (attributes, now) => scoreProfile(file, attributes, now),
   };
 }

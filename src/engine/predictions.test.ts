@@ -163,10 +163,10 @@ describe('AI-powered triggers (predictions)', () => {
     await registerChurnModel(store);
     const engine = await Engine.open({ config: CONFIG, store, clock: new VirtualClock(T0) });
     const model = engine.predictionModels.models.get('churn_predictor_v2');
-    const score = model?.score({ tenure: 'soon', Contract: 'Month-to-month' });
+    const score = model?.score({ tenure: 'soon', Contract: 'Month-to-month' }, T0);
     expect(score?.notes).toEqual(["tenure: 'soon' is not a number; scored as missing"]);
     expect(score?.probability).toBeGreaterThan(0);
-    expect(model?.score({}).notes).toEqual(['tenure: missing', 'Contract: missing']);
+    expect(model?.score({}, T0).notes).toEqual(['tenure: missing', 'Contract: missing']);
     await engine.close();
   });
 

@@ -49,6 +49,7 @@ import {
   type JourneyInputEvent,
 } from '../journeys/index.js';
 import type { ResolvedAction, RuleContext, RuleSet } from '../rules/index.js';
+import { recordActivity } from '../decisions/index.js';
 import type {
   PredictionModel,
   PredictionScore,
@@ -459,8 +460,28 @@ class CustomerRun {
       }
       default:
         this.#ensureCustomer(event);
-        return false;
+        return this.#recordActivity(event);
     }
+  }
+
+  /**
+   * A behavioural event bumps the profile's activity counters (`defaults.activity`): the profile
+   * changed, so condition and prediction triggers see the new counts. Off by default: it costs a
+   * profile write per event.
+   */
+  #recordActivity(event: StoredEvent): boolean {
+    const tracked = this.#project.activity;
+    // Profile events describe the customer rather than what they did.
+    if (tracked === null || this.#customer === null || event.type.startsWith('customer.')) {
+      return false;
+    }
+    const attributes = { ...this.#customer.attributes };
+    attributes['activity'] = toJsonValue(
+      recordActivity(attributes['activity'], event.type, event.occurredAt, tracked),
+    );
+    this.#customer = { ...this.#customer, attributes, updatedAt: this.#now };
+    this.#customerChanged = true;
+    return true;
   }
 
   #ensureCustomer(event: StoredEvent): void {
@@ -562,7 +583,7 @@ class CustomerRun {
       const started = this.#elapsed();
       let score = scores.get(model);
       if (score === undefined) {
-        score = model.score(this.#customer.attributes);
+        score = model.score(this.#customer.attributes, this.#now);
         scores.set(model, score);
       }
       this.#applyPrediction(trigger, score, `${model.name}@${model.version}`, event, started);

@@ -48,6 +48,11 @@ export interface RuntimeProject {
   readonly entryEvents: ReadonlyMap<string, readonly string[]>;
   /** Time-based triggers (`schedule:`), by name: each customer has a durable timer per trigger. */
   readonly scheduleTriggers: ReadonlyMap<string, ScheduleTrigger>;
+  /**
+   * `defaults.activity`: event types counted on their own in `customer.activity` (besides all
+   * events); null when activity is not kept.
+   */
+  readonly activity: ReadonlySet<string> | null;
   /** Zone of customers whose profile has none (`defaults.timezone`). */
   readonly defaultZone: string;
   /**
@@ -179,7 +184,8 @@ export interface PredictionModel {
   /** Registry name, e.g. `churn_predictor_v2`. */
   readonly name: string;
   readonly version: number;
-  score(attributes: Readonly<Record<string, unknown>>): PredictionScore;
+  /** Scores a profile at `now` (activity features are derived at that instant). */
+  score(attributes: Readonly<Record<string, unknown>>, now: number): PredictionScore;
 }
 
 /** An AI-powered trigger: a model, a threshold and what crossing it does. */

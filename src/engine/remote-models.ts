@@ -116,7 +116,7 @@ export class RemoteModels {
       customer: customerId,
       error: failure,
     });
-    const score = fallback.score(attributes);
+    const score = fallback.score(attributes, this.#deps.clock.now());
     return {
       probability: score.probability,
       factors: [...score.factors],
