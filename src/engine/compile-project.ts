@@ -209,6 +209,17 @@ export function compileProject(
     defaultZone: config.defaults.timezone,
     activity:
       config.defaults.activity === undefined ? null : new Set(config.defaults.activity.events),
+    sendTimePredictions: {
+      names: new Set(
+        Object.entries(config.predictions)
+          .filter(([, p]) => p.output === 'timestamp')
+          .map(([name]) => name),
+      ),
+      forScheduleMessage:
+        Object.entries(config.predictions).find(
+          ([, p]) => p.output === 'timestamp' && p.use === 'schedule_message',
+        )?.[0] ?? null,
+    },
     quietHours: quietHoursByChannel(config),
     channels: runtimeChannels(config),
     templates: new Map(
@@ -222,7 +233,9 @@ export function compileProject(
     needsContacts:
       contactPolicy !== null ||
       usesChannelSelection(config) ||
-      usesOptimalSendTime(runtimeJourneys.values()),
+      usesOptimalSendTime(runtimeJourneys.values()) ||
+      // schedule_message goes at a timestamp prediction's moment, learned from the ledger.
+      Object.values(config.predictions).some((p) => p.output === 'timestamp'),
     learning,
     personalizers,
   };

@@ -42,6 +42,7 @@ import {
   chooseContent,
   toJsonValue,
   unitInterval,
+  DEFAULT_SEND_TIME_WINDOW_MS,
   type CompiledJourney,
   type EnrollmentTrigger,
   type JourneyEffect,
@@ -462,6 +463,19 @@ class CustomerRun {
         this.#ensureCustomer(event);
         return this.#recordActivity(event);
     }
+  }
+
+  /**
+   * `schedule_message` goes at the moment a timestamp prediction picks (the spec's
+   * `optimal_send_time`, answered by the send-time optimizer within a day); without one it goes
+   * now, like `send_message`.
+   */
+  #scheduledSendTime(params: Readonly<Record<string, unknown>>): JsonObject | null {
+    const predictions = this.#project.sendTimePredictions;
+    const named = stringValue(params['prediction']);
+    const name = named ?? predictions.forScheduleMessage;
+    if (name === null || !predictions.names.has(name)) return null;
+    return { mode: 'optimal', within_ms: DEFAULT_SEND_TIME_WINDOW_MS, prediction: name };
   }
 
   /**
@@ -1043,12 +1057,15 @@ class CustomerRun {
           updatedAt: this.#now,
           error: null,
         };
+        const sendTime =
+          action.type === 'schedule_message' ? this.#scheduledSendTime(params) : null;
         this.#messages.queue(message, {
           message,
           template,
           variant: rendered?.variant ?? null,
           urgency: stringValue(params['urgency']) ?? null,
           business_hours: params['business_hours'] === true,
+          ...(sendTime === null ? {} : { send_time: sendTime }),
         });
         return;
       }

@@ -49,6 +49,15 @@ export interface RuntimeProject {
   /** Time-based triggers (`schedule:`), by name: each customer has a durable timer per trigger. */
   readonly scheduleTriggers: ReadonlyMap<string, ScheduleTrigger>;
   /**
+   * Predictions whose output is a timestamp (the spec's `optimal_send_time`): the built-in
+   * send-time optimizer answers them. `schedule_message` uses the one it names (`prediction:`),
+   * else the one with `use: schedule_message`; null when there is none.
+   */
+  readonly sendTimePredictions: {
+    readonly names: ReadonlySet<string>;
+    readonly forScheduleMessage: string | null;
+  };
+  /**
    * `defaults.activity`: event types counted on their own in `customer.activity` (besides all
    * events); null when activity is not kept.
    */
