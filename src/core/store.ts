@@ -277,6 +277,28 @@ export interface JourneyCounts {
   activeByStage: Record<string, number>;
 }
 
+/**
+ * A change some process committed, as a watcher hears of it (`Store.watch`). It only says where to
+ * look; the store stays the truth, so a report lost or heard twice costs a poll, never work.
+ */
+export type StoreChange =
+  /** New events were appended: the worker loop has something to claim. */
+  | { kind: 'events' }
+  /**
+   * New outbox entries were committed. `lanes` names the message lanes (channels) among them, null
+   * when any lane may have some; `others` says whether there are entries of other kinds
+   * (webhooks, tasks, model requests), which the worker loop drains.
+   */
+  | { kind: 'outbox'; lanes: readonly string[] | null; others: boolean };
+
+/** A running `Store.watch`. */
+export interface StoreWatch {
+  /** Whether changes are being heard now; false while the watch reconnects (loops poll then). */
+  readonly listening: boolean;
+  /** Stops watching and frees its connection; idempotent. */
+  close(): Promise<void>;
+}
+
 /** The storage contract. Every method is atomic on its own. */
 export interface Store {
   /** Applies pending numbered migrations; safe to call at every start-up and from several processes. */
@@ -417,6 +439,30 @@ export interface Store {
   readJourneyEventsFor(consumer: string, limit: number): Promise<JourneyEventRecord[]>;
   /** Records that `consumer` has handled every journey event up to and including `seq`. */
   advanceCursor(consumer: string, seq: number): Promise<void>;
+
+  // ---- process roles -----------------------------------------------------------------------
+  /**
+   * Takes or keeps a role that one process at a time may hold (the engine's `scheduler`: batch
+   * triggers, retention, training, journey-event publishing), as a lease that expires: granted to
+   * `holder` until `now + leaseMs` when nobody holds it, when its holder's lease ran out, or when
+   * `holder` holds it already (a renewal). Resolves to whether `holder` holds the role now. Atomic
+   * across processes sharing the store; `now` comes from the caller's clock, so holders' clocks
+   * must agree to well within `leaseMs`.
+   */
+  holdRole(role: string, holder: string, now: Instant, leaseMs: number): Promise<boolean>;
+  /** Gives a role up (shutdown), so another process can take it at once; a no-op unless `holder` holds it. */
+  releaseRole(role: string, holder: string): Promise<void>;
+  /**
+   * Optional capability: calls `onChange` when any process commits new events or outbox entries,
+   * so idle loops wake at once instead of at their next poll. A backend shared by several
+   * processes (PostgreSQL: LISTEN/NOTIFY) provides it; one that is not leaves it out and loops
+   * rely on in-process wake-ups and polling. Reports are hints: they may be lost while the watch
+   * reconnects (`onListening(false)`), so callers keep polling as the fallback.
+   */
+  watch?(
+    onChange: (change: StoreChange) => void,
+    onListening?: (listening: boolean, error: Error | null) => void,
+  ): StoreWatch;
 
   // ---- decisions and models ----------------------------------------------------------------
   /**

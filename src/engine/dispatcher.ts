@@ -46,6 +46,7 @@ export class OutboxDispatcher {
   readonly #scoreRemotely: RemoteScorer;
   readonly #log: Logger;
   readonly #batchSize: number;
+  readonly #publishes: (now: Instant) => Promise<boolean>;
 
   constructor(deps: {
     store: Store;
@@ -62,7 +63,14 @@ export class OutboxDispatcher {
     scoreRemotely?: RemoteScorer;
     log: Logger;
     batchSize?: number;
+    /**
+     * Whether this process publishes the journey event log (sinks and publishers) at `now`. Among
+     * processes sharing a store one at a time does (the scheduler role), so events go out once per
+     * cursor and in order. Default: always.
+     */
+    publishes?: (now: Instant) => Promise<boolean>;
   }) {
+    this.#publishes = deps.publishes ?? (() => Promise.resolve(true));
     this.#store = deps.store;
     this.#messages = deps.messages ?? null;
     this.#sinks = deps.sinks ?? [];
@@ -98,6 +106,7 @@ export class OutboxDispatcher {
     for (const entry of others) await this.#runOther(entry, now);
     // The log is read even when the outbox is empty: the processor writes journey events without
     // outbox rows, so an empty outbox says nothing about unpublished events.
+    if (!(await this.#publishes(now))) return sent + entries.length;
     return sent + entries.length + (await this.#publishFromLog()) + (await this.#publishOwn());
   }
 

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import {
   journeySchema,
   type JourneyDefinition as ConfigJourney,
@@ -20,6 +22,8 @@ import {
   type Logger,
   type NewEvent,
   type Store,
+  type StoreChange,
+  type StoreWatch,
   type TokenBucket,
 } from '../core/index.js';
 import {
@@ -58,6 +62,7 @@ import { RemoteModels } from './remote-models.js';
 import { recommendNextBestAction, type NextBestActionRequest } from './next-best-action.js';
 import { loadPredictionModels, type LoadedPredictionModels } from './prediction-models.js';
 import type { RuntimeProject } from './project.js';
+import { RoleLease, SCHEDULER_ROLE, type ProcessRole } from './roles.js';
 import { planSchedule } from './schedule-plans.js';
 import { Worker, type PassResult, type WorkerOptions } from './worker.js';
 
@@ -77,6 +82,9 @@ export interface FeedbackVerification {
 
 /** How often the worker looks for newly registered model versions (engine time). */
 const MODEL_REFRESH_MS = 60_000;
+
+/** Default lease of the scheduler role, ms: the worker's default customer lease. */
+const DEFAULT_LEASE_MS = 30_000;
 
 /** What an engine is built from. Only `config`, `store` and `clock` are required. */
 export interface EngineOptions {
@@ -188,7 +196,12 @@ export class Engine {
   readonly #newMessageLanes = new Set<string>();
   #config: LoadedConfig;
   #project: RuntimeProject;
-  #started = false;
+  /** `stepped` until `start`: the caller drives the worker (simulation, tests). */
+  #mode: 'stepped' | ProcessRole = 'stepped';
+  /** The scheduler role among processes sharing the store (see `SCHEDULER_ROLE`). */
+  readonly #scheduler: RoleLease;
+  /** Wake-ups from other processes' commits, while started as a worker. */
+  #watch: StoreWatch | null = null;
   /** Next due instant of each batch trigger, by name. */
   readonly #batchNext = new Map<string, number>();
   /** When retention runs next. */
@@ -221,6 +234,15 @@ export class Engine {
     this.#config = options.config;
     this.#project = project;
     this.#training = new TrainingSchedule(options.config.config.models, options.clock.now());
+    // Unique per process: the scheduler role and customer leases tell processes apart by it.
+    const workerId = options.worker?.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.#scheduler = new RoleLease({
+      store: options.store,
+      role: SCHEDULER_ROLE,
+      holder: workerId,
+      leaseMs: options.worker?.leaseMs ?? DEFAULT_LEASE_MS,
+      log: this.log,
+    });
     // Just loaded by `open`: the first look for newer versions is a minute away.
     this.#nextModelRefreshAt = options.clock.now() + MODEL_REFRESH_MS;
     const routes = buildRoutes(options, this.log);
@@ -295,7 +317,8 @@ export class Engine {
     this.remoteModels = remote;
     this.dispatcher = new OutboxDispatcher({
       store: this.store,
-      messages: (now) => (this.#started ? this.#wakeLanes() : this.messages.drain(now)),
+      messages: (now) => (this.#mode === 'stepped' ? this.messages.drain(now) : this.#wakeLanes()),
+      publishes: (now) => this.#scheduler.holds(now),
       sinks: options.sinks ?? [],
       publishers: options.publishers ?? [],
       callWebhook: options.callWebhook ?? postWebhook,
@@ -321,10 +344,13 @@ export class Engine {
         // Caps count a customer's messages over calendar windows of up to a month.
         contactWindowMs: project.needsContacts ? CONTACT_WINDOW_MS : null,
         ...options.worker,
+        workerId,
       },
       beforePass: async (now) => {
-        await this.#trainWhenDue(now);
+        // Every process scores with the newest models; the rest is the scheduler's alone.
         await this.#refreshModelsWhenDue(now);
+        if (!(await this.#scheduler.holds(now))) return;
+        await this.#trainWhenDue(now);
         await this.pruneRecords(now);
         if (!this.#schedulesPlanned) await this.planSchedules(now);
         await this.runDueBatchTriggers(now);
@@ -621,12 +647,58 @@ export class Engine {
 
   // ---- lifecycle ---------------------------------------------------------------------------
 
-  /** Starts the background worker (server mode). */
-  start(): void {
-    this.#started = true;
+  /**
+   * Starts the engine in a process of the given role (default `all`). `api` starts nothing in the
+   * background: commands are applied by the worker processes sharing the store. `all` and `worker`
+   * start the worker loop and the delivery lanes, and listen for other processes' commits when the
+   * store can tell (`Store.watch`), keeping their polls as the fallback.
+   */
+  start(role: ProcessRole = 'all'): void {
+    if (this.#mode !== 'stepped') return;
+    this.#mode = role;
+    if (role === 'api') return;
     this.#lanes.start();
     this.worker.watchOutbox(false);
     this.worker.start();
+    this.#watch =
+      this.store.watch?.(
+        (change) => {
+          this.#heard(change);
+        },
+        (listening, error) => {
+          if (listening) {
+            this.log.info('listening for changes from other processes');
+            // Whatever was committed while not listening was not heard: look once now.
+            this.worker.wake();
+            this.#lanes.wake();
+          } else {
+            this.log.warn('not listening for changes from other processes; polling meanwhile', {
+              error: error?.message ?? null,
+            });
+          }
+        },
+      ) ?? null;
+  }
+
+  /** The role this engine was started in, or null when it is stepped by its caller. */
+  get role(): ProcessRole | null {
+    return this.#mode === 'stepped' ? null : this.#mode;
+  }
+
+  /** Whether other processes' commits wake this one now (false: it polls). */
+  get listening(): boolean {
+    return this.#watch?.listening ?? false;
+  }
+
+  /** A change another process (or this one) committed: wake whoever has work now. */
+  #heard(change: StoreChange): void {
+    if (change.kind === 'events') {
+      this.worker.wake();
+      return;
+    }
+    if (change.lanes === null) this.#lanes.wake();
+    else if (change.lanes.length > 0) this.#lanes.wake(change.lanes);
+    if (change.others) this.worker.wake();
   }
 
   /**
@@ -641,11 +713,18 @@ export class Engine {
     return Promise.resolve(0);
   }
 
-  /** Stops the worker after its current pass, then closes the store; idempotent. */
+  /**
+   * Stops hearing other processes, stops the worker after its current pass (its batch committed,
+   * or given back when the commit fails), lets every lane finish its pass, gives up the scheduler
+   * role, then closes the store; idempotent.
+   */
   async close(): Promise<void> {
     const errors: unknown[] = [];
+    await this.#watch?.close().catch((e: unknown) => errors.push(e));
+    this.#watch = null;
     await this.worker.close().catch((e: unknown) => errors.push(e));
     await this.#lanes.close().catch((e: unknown) => errors.push(e));
+    await this.#scheduler.release().catch((e: unknown) => errors.push(e));
     await Promise.allSettled([...this.routes.values()].map((route) => route.close()));
     await this.store.close().catch((e: unknown) => errors.push(e));
     if (errors.length > 0) throw errors[0];
@@ -895,13 +974,15 @@ export class Engine {
       this.clock.now(),
     );
     if (!result) throw new WaymarkError('INTERNAL', 'command was not stored');
-    if (!this.#started) {
+    if (this.#mode === 'stepped') {
       await this.worker.runUntilIdle();
     } else {
       this.worker.wake();
-      // A wall-clock bound on waiting for the background worker (an operational timeout, not
-      // journey time, so it does not come from the injected clock).
+      // A wall-clock bound on waiting for the background worker, here or (role `api`) in another
+      // process (an operational timeout, not journey time, so it does not come from the injected
+      // clock). The look is cheap at first and backs off, so a slow worker is not polled hard.
       const deadline = Date.now() + 10_000;
+      let pause = 2;
       for (;;) {
         const event = await this.store.getEvent(result.id);
         if (event && event.status !== 'pending') break;
@@ -915,7 +996,8 @@ export class Engine {
             },
           );
         }
-        await new Promise((r) => setTimeout(r, 2));
+        await new Promise((r) => setTimeout(r, pause));
+        pause = Math.min(pause * 2, 50);
       }
     }
     const event = await this.store.getEvent(result.id);

@@ -11,6 +11,8 @@ export type { StoredJourneyVersions } from './compile-project.js';
 export { processBatch, COMMAND_EVENT_PREFIX } from './processor.js';
 export type { ProcessOptions } from './processor.js';
 export type { RuntimeProject, RuntimeJourney, RuntimeTrigger, TriggerAction } from './project.js';
+export { RoleLease, SCHEDULER_ROLE } from './roles.js';
+export type { ProcessRole } from './roles.js';
 export { Worker } from './worker.js';
 export type { WorkerOptions, PassResult, BatchProcessor } from './worker.js';
 export { OutboxDispatcher } from './dispatcher.js';

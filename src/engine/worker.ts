@@ -103,7 +103,14 @@ export class Worker {
         await this.#store.releaseWork(batch);
         throw error;
       }
-      await this.#store.commitWork(batch, result);
+      try {
+        await this.#store.commitWork(batch, result);
+      } catch (error) {
+        // Nothing was written: give the customers back at once rather than after the lease (a
+        // lease already lost, or a database that cannot be reached, makes this a no-op).
+        await this.#store.releaseWork(batch).catch(() => undefined);
+        throw error;
+      }
       events = result.processedEventSeqs.length + result.failedEvents.length;
       timers = result.firedTimerIds.length;
     }

@@ -1113,6 +1113,43 @@ export function describeStoreConformance<S extends Store>(
       });
     });
 
+    describe('process roles', () => {
+      it('grants a role to one holder at a time until its lease runs out', async () => {
+        expect(await store.holdRole('scheduler', 'w1', T0, LEASE_MS)).toBe(true);
+        expect(await store.holdRole('scheduler', 'w2', T0 + 1, LEASE_MS)).toBe(false);
+        // Renewing moves the holder's expiry on; another holder still waits for it.
+        expect(await store.holdRole('scheduler', 'w1', T0 + LEASE_MS - 1, LEASE_MS)).toBe(true);
+        expect(await store.holdRole('scheduler', 'w2', T0 + LEASE_MS, LEASE_MS)).toBe(false);
+        // Expired: the first to ask takes it over, and the old holder is refused.
+        expect(await store.holdRole('scheduler', 'w2', T0 + 2 * LEASE_MS - 1, LEASE_MS)).toBe(true);
+        expect(await store.holdRole('scheduler', 'w1', T0 + 2 * LEASE_MS, LEASE_MS)).toBe(false);
+        // Roles are independent of each other.
+        expect(await store.holdRole(HOSTILE_ID, 'w1', T0 + 2 * LEASE_MS, LEASE_MS)).toBe(true);
+      });
+
+      it('lets another holder take a released role at once; a release by a non-holder does nothing', async () => {
+        expect(await store.holdRole('scheduler', 'w1', T0, LEASE_MS)).toBe(true);
+        await store.releaseRole('scheduler', 'w2');
+        expect(await store.holdRole('scheduler', 'w2', T0 + 1, LEASE_MS)).toBe(false);
+        await store.releaseRole('scheduler', 'w1');
+        expect(await store.holdRole('scheduler', 'w2', T0 + 2, LEASE_MS)).toBe(true);
+      });
+
+      it('grants a role to exactly one of many concurrent askers', async () => {
+        const holders = Array.from({ length: 8 }, (_, i) => `w${i}`);
+        const granted = await Promise.all(
+          holders.map((holder) => store.holdRole('scheduler', holder, T0, LEASE_MS)),
+        );
+        expect(granted.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('refuses a lease that is not positive', async () => {
+        await expect(store.holdRole('scheduler', 'w1', T0, 0)).rejects.toMatchObject({
+          code: 'INVALID_INPUT',
+        });
+      });
+    });
+
     describe('schedule plans', () => {
       const plan = (overrides: Partial<SchedulePlanRecord> & { customerId: string }) => ({
         triggerName: 'morning',

@@ -56,6 +56,11 @@ export interface OpenStoreOptions {
   file?: string | undefined;
   /** PostgreSQL connection string (`DATABASE_URL`): `postgres://user[:password]@host[:port]/db`. */
   databaseUrl?: string | undefined;
+  /**
+   * PostgreSQL only: where the LISTEN connection of `watch()` goes (default `databaseUrl`). Point
+   * it at the server, or a session-mode pool, when `databaseUrl` is PgBouncer in transaction mode.
+   */
+  listenDatabaseUrl?: string | undefined;
   /** Connections of the PostgreSQL pool (default `DEFAULT_POOL_SIZE`); ignored for SQLite. */
   poolSize?: number | undefined;
   /** Apply pending migrations before returning; default true. Pass false to open a database as it is. */
@@ -71,7 +76,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     throw new InvalidInputError(
       'openStore needs exactly one of dataDir, file or databaseUrl',
       {
-        given: Object.keys(options).filter((key) => key !== 'migrate' && key !== 'poolSize'),
+        given: Object.keys(options).filter(
+          (key) => key !== 'migrate' && key !== 'poolSize' && key !== 'listenDatabaseUrl',
+        ),
       },
       'STORE_TARGET_INVALID',
     );
@@ -83,6 +90,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       : openPostgresStore({
           connectionString: options.databaseUrl,
           ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+          ...(options.listenDatabaseUrl === undefined
+            ? {}
+            : { listenConnectionString: options.listenDatabaseUrl }),
         });
   if (options.migrate !== false) {
     try {

@@ -8,6 +8,7 @@ import { registerSchemaCommand } from './schema.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerValidateCommand } from './validate.js';
+import { registerWorkerCommand } from './worker.js';
 
 /**
  * Every command lives in its own file beside this one and is registered here, so the list of
@@ -19,6 +20,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerValidateCommand(program, context);
   registerSchemaCommand(program, context);
   registerServeCommand(program, context);
+  registerWorkerCommand(program, context);
   registerMigrateCommand(program, context);
   registerSimulateCommand(program, context);
   registerEventCommands(program, context);

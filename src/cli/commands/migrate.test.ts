@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SQLITE_FILE_NAME, openStore } from '../../store/index.js';
+import { POSTGRES_SCHEMA_VERSION, SQLITE_FILE_NAME, openStore } from '../../store/index.js';
 import { main } from '../program.js';
 
 const SERVER =
@@ -123,7 +123,9 @@ describe.skipIf(!reachable)('choosing PostgreSQL', () => {
     const url = await createDatabase();
     const first = await run({ DATABASE_URL: url }, 'migrate');
     expect(first).toMatchObject({ code: 0, err: '' });
-    expect(first.out).toContain(`PostgreSQL ${url} (DATABASE_URL) is at schema version 1`);
+    expect(first.out).toContain(
+      `PostgreSQL ${url} (DATABASE_URL) is at schema version ${POSTGRES_SCHEMA_VERSION}`,
+    );
     expect((await run({ DATABASE_URL: url }, 'migrate')).code).toBe(0);
     const store = await openStore({ databaseUrl: url, migrate: false });
     expect(await store.pendingEventCount()).toBe(0);
@@ -139,7 +141,7 @@ describe.skipIf(!reachable)('choosing PostgreSQL', () => {
     const made = await run({}, 'migrate', '--database-url', url, '--create-database');
     expect(made).toMatchObject({ code: 0, err: '' });
     expect(made.out).toContain(`created database ${url}`);
-    expect(made.out).toContain('is at schema version 1');
+    expect(made.out).toContain(`is at schema version ${POSTGRES_SCHEMA_VERSION}`);
   });
 
   it('reads server.database_url from the config, and DATABASE_URL overrides it', async () => {

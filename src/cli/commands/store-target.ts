@@ -81,14 +81,18 @@ function sqlite(dir: string, source: string): StoreTarget {
  */
 export async function openTargetStore(
   target: StoreTarget,
-  options: { migrate?: 'yes' | 'check' | 'no' } = {},
+  options: {
+    migrate?: 'yes' | 'check' | 'no';
+    /** PostgreSQL only: where the LISTEN connection goes, when not to the database URL. */
+    listenDatabaseUrl?: string | undefined;
+  } = {},
 ): Promise<Store> {
   const migrate = options.migrate ?? 'yes';
   let store: Store | undefined;
   try {
     store = await openStore({
       ...(target.kind === 'postgres'
-        ? { databaseUrl: target.databaseUrl }
+        ? { databaseUrl: target.databaseUrl, listenDatabaseUrl: options.listenDatabaseUrl }
         : { dataDir: target.dataDir }),
       migrate: migrate === 'yes',
     });

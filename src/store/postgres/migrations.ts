@@ -352,6 +352,21 @@ CREATE TABLE rate_buckets (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'process roles',
+    sql: `
+-- Roles one process at a time holds (the scheduler), as leases that expire: a process that dies
+-- loses its role when the lease runs out, one that stops gives it up by deleting its row. A row,
+-- not a session advisory lock, so it works through PgBouncer in transaction mode and outlives no
+-- connection.
+CREATE TABLE role_leases (
+  role        text COLLATE "C" PRIMARY KEY,
+  holder      text COLLATE "C" NOT NULL,
+  expires_at  timestamptz      NOT NULL
+);
+`,
+  },
 ];
 
 /** Version of the newest migration this code knows. */

@@ -62,6 +62,8 @@ import type {
   PageResult,
   SchedulePlanRecord,
   Store,
+  StoreChange,
+  StoreWatch,
   StoredEvent,
   TaskRecord,
   TimerRecord,
@@ -80,6 +82,8 @@ import {
 } from './driver.js';
 import type { Queryable, SqlValue } from './driver.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, applyMigrations, schemaVersion } from './migrations.js';
+import { ChangeListener, changeChannels, outboxPayload } from './notifications.js';
+import type { ChangeChannels } from './notifications.js';
 import {
   alertFromRow,
   customerFromRow,
@@ -150,6 +154,12 @@ export interface PostgresStoreOptions {
   clock?: Clock;
   /** Shown in `pg_stat_activity.application_name`; default `waymark`. */
   applicationName?: string;
+  /**
+   * Where `watch()` opens its LISTEN connection; default `connectionString`. Point it at the
+   * server itself (or a session-mode pool) when `connectionString` goes through PgBouncer in
+   * transaction mode, which cannot hold a LISTEN.
+   */
+  listenConnectionString?: string;
 }
 
 /** Default size of the connection pool. */
@@ -186,9 +196,13 @@ export class PostgresStore implements Store {
   readonly #schema: string | undefined;
   readonly #ids: IdSource | undefined;
   readonly #clock: Clock;
+  readonly #listenAt: string;
+  readonly #applicationName: string;
+  readonly #channels: ChangeChannels;
   #schemaChecked = false;
   #closed = false;
   #lastIdleError: Error | null = null;
+  readonly #watches = new Set<ChangeListener>();
 
   constructor(options: PostgresStoreOptions) {
     const url = parseDatabaseUrl(options.connectionString);
@@ -201,6 +215,12 @@ export class PostgresStore implements Store {
     this.#schema = options.schema;
     this.#ids = options.ids;
     this.#clock = options.clock ?? systemClock;
+    if (options.listenConnectionString !== undefined) {
+      parseDatabaseUrl(options.listenConnectionString);
+    }
+    this.#listenAt = options.listenConnectionString ?? options.connectionString;
+    this.#applicationName = options.applicationName ?? 'waymark';
+    this.#channels = changeChannels(options.schema);
     this.#pool = createPool(
       {
         connectionString: options.connectionString,
@@ -255,6 +275,9 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Watches end with the store: a listener left open would keep the process alive.
+    await Promise.all([...this.#watches].map((watch) => watch.close()));
+    this.#watches.clear();
     try {
       await this.#pool.end();
     } catch (error) {
@@ -268,7 +291,11 @@ export class PostgresStore implements Store {
     return this.#run(async () => {
       if (events.length === 0) return [];
       const ids = this.#ids ?? randomIds(() => receivedAt);
-      return this.#transaction((db) => appendInTransaction(db, events, receivedAt, ids, true));
+      return this.#transaction(async (db) => {
+        const results = await appendInTransaction(db, events, receivedAt, ids, true);
+        await db.query(SQL.notify, [this.#channels.events, '']);
+        return results;
+      });
     });
   }
 
@@ -443,6 +470,7 @@ export class PostgresStore implements Store {
         }
         await writeResult(db, batch, result);
         await db.query(SQL.dropLease, [customerIds, batch.leaseId]);
+        await this.#notifyOutbox(db, result.outbox);
         // Last, so the journey-events commit lock is held only for this insert and the COMMIT.
         await insertJourneyEvents(db, result.journeyEvents);
       }),
@@ -584,6 +612,65 @@ export class PostgresStore implements Store {
     });
   }
 
+  holdRole(role: string, holder: string, now: Instant, leaseMs: number): Promise<boolean> {
+    return this.#run(async () => {
+      if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
+        throw new InvalidInputError(`leaseMs must be a positive number, got ${leaseMs}`);
+      }
+      const rows = await this.#db.query(SQL.holdRole, [role, holder, now + leaseMs, now]);
+      return rows.rows.length > 0;
+    });
+  }
+
+  releaseRole(role: string, holder: string): Promise<void> {
+    return this.#run(async () => {
+      await this.#db.query(SQL.releaseRole, [role, holder]);
+    });
+  }
+
+  /**
+   * Hears the changes every process commits, by LISTEN on a connection of its own (not one of the
+   * pool's; see `notifications.ts`). It reconnects by itself; `onListening` reports each loss and
+   * each return, when a caller should poll once for what it may have missed.
+   */
+  watch(
+    onChange: (change: StoreChange) => void,
+    onListening: (listening: boolean, error: Error | null) => void = () => undefined,
+  ): StoreWatch {
+    this.#checkOpen();
+    const listener = new ChangeListener({
+      connectionString: this.#listenAt,
+      channels: this.#channels,
+      applicationName: `${this.#applicationName}-listen`,
+      onChange,
+      onListening: (listening, error) => {
+        onListening(listening, error === null ? null : toStoreError(error, this.#where));
+      },
+    });
+    this.#watches.add(listener);
+    return {
+      get listening() {
+        return listener.listening;
+      },
+      close: async () => {
+        this.#watches.delete(listener);
+        await listener.close();
+      },
+    };
+  }
+
+  /** Wakes the lanes of the outbox entries a transaction adds (at its commit). */
+  async #notifyOutbox(db: Queryable, entries: readonly OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const messages = entries.filter((entry) => entry.kind === 'message');
+    // A message entry without a lane is claimed by any lane: wake them all.
+    const lanes = messages.every((entry) => entry.lane != null)
+      ? messages.map((entry) => entry.lane ?? '')
+      : null;
+    const others = entries.some((entry) => entry.kind !== 'message');
+    await db.query(SQL.notify, [this.#channels.outbox, outboxPayload(lanes, others)]);
+  }
+
   recordDeliveryOutcomes(outcomes: DeliveryOutcomes): Promise<void> {
     return this.#run(() =>
       this.#transaction(async (db) => {
@@ -636,6 +723,7 @@ export class PostgresStore implements Store {
           const receivedAt = this.#clock.now();
           const ids = this.#ids ?? randomIds(() => receivedAt);
           await appendInTransaction(db, outcomes.commands, receivedAt, ids, false);
+          await db.query(SQL.notify, [this.#channels.events, '']);
         }
         await insertJourneyEvents(db, outcomes.journeyEvents);
       }),
@@ -789,6 +877,7 @@ export class PostgresStore implements Store {
         if (change.command !== undefined) {
           const ids = this.#ids ?? randomIds(() => change.at);
           await appendInTransaction(db, [change.command], change.at, ids, false);
+          await db.query(SQL.notify, [this.#channels.events, '']);
         }
         const after = updated.rows[0];
         return after === undefined ? null : deadLetterFromRow(after);

@@ -388,6 +388,24 @@ export const SQL = {
     ON CONFLICT (consumer) DO UPDATE
       SET last_seq = GREATEST(consumer_cursors.last_seq, excluded.last_seq)`,
 
+  // ---- process roles -------------------------------------------------------------------------
+  /**
+   * Takes a role that is free, expired or already `$2`'s; a row comes back only when this statement
+   * wrote it (the conflict's WHERE leaves another holder's live lease alone). The row lock of ON
+   * CONFLICT DO UPDATE makes two takers of an expired role queue, and the second then sees the
+   * first one's live lease.
+   */
+  holdRole: `
+    INSERT INTO role_leases (role, holder, expires_at)
+    VALUES ($1, $2, to_timestamp($3::float8 / 1000))
+    ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+      WHERE role_leases.holder = excluded.holder
+         OR role_leases.expires_at <= to_timestamp($4::float8 / 1000)
+    RETURNING holder`,
+  releaseRole: 'DELETE FROM role_leases WHERE role = $1 AND holder = $2',
+  /** Tells listeners on channel $1 (see `notifications.ts`); sent by PostgreSQL at COMMIT only. */
+  notify: 'SELECT pg_notify($1, $2)',
+
   // ---- delivery ------------------------------------------------------------------------------
   /** Delivery outcomes (one row per message, folded by the caller). */
   updateDeliveries: `

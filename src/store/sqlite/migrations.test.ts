@@ -24,7 +24,7 @@ describe('migrations', () => {
 
   it('create every table the engine and the diagnostic queries use', () => {
     const db = openDatabase(':memory:');
-    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect(tables(db)).toEqual([
       'alerts',
       'consumer_cursors',
@@ -41,6 +41,7 @@ describe('migrations', () => {
       'models',
       'outbox',
       'rate_buckets',
+      'role_leases',
       'rule_fires',
       'schedule_plans',
       'schema_migrations',
@@ -80,6 +81,7 @@ describe('migrations', () => {
         applied_at: clock.now(),
       },
       { version: 10, name: 'model registry, decisions by kind', applied_at: clock.now() },
+      { version: 11, name: 'process roles', applied_at: clock.now() },
     ]);
     db.close();
   });

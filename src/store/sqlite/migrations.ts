@@ -380,6 +380,19 @@ CREATE TABLE models (
 CREATE INDEX decisions_by_customer_kind ON decisions (customer_id, kind, at);
 `,
   },
+  {
+    version: 11,
+    name: 'process roles',
+    sql: `
+-- Roles one process at a time holds (the scheduler), as leases that expire: a process that dies
+-- loses its role when the lease runs out, one that stops gives it up by deleting its row.
+CREATE TABLE role_leases (
+  role        TEXT    PRIMARY KEY,
+  holder      TEXT    NOT NULL,
+  expires_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 /** Version of the newest migration this code knows. */

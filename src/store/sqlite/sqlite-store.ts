@@ -511,6 +511,19 @@ export class SqliteStore implements Store {
     });
   }
 
+  holdRole(role: string, holder: string, now: Instant, leaseMs: number): Promise<boolean> {
+    return this.#run((q) => {
+      checkRoleLease(leaseMs);
+      return q.holdRole.get(role, holder, now + leaseMs, now) !== undefined;
+    });
+  }
+
+  releaseRole(role: string, holder: string): Promise<void> {
+    return this.#run((q) => {
+      q.releaseRole.run(role, holder);
+    });
+  }
+
   recordDeliveryOutcomes(outcomes: DeliveryOutcomes): Promise<void> {
     return this.#run((q) => {
       this.#db
@@ -1284,6 +1297,13 @@ function checkClaimOptions(options: ClaimOptions): void {
   }
   if (!Number.isFinite(options.leaseMs) || options.leaseMs <= 0) {
     throw new InvalidInputError(`leaseMs must be a positive number, got ${options.leaseMs}`);
+  }
+}
+
+/** A role's lease must end after it starts: zero or less would hand the role out and take it back at once. */
+function checkRoleLease(leaseMs: number): void {
+  if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
+    throw new InvalidInputError(`leaseMs must be a positive number, got ${leaseMs}`);
   }
 }
 

@@ -429,6 +429,19 @@ export function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO consumer_cursors (consumer, last_seq) VALUES (?, ?)
          ON CONFLICT (consumer) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`,
     ),
+    /**
+     * Takes a role that is free, expired or already `holder`'s; RETURNING names the holder only
+     * when this statement wrote the row (a live lease of another holder is left alone).
+     */
+    holdRole: db.prepare<[string, string, number, number], { holder: string }>(
+      `INSERT INTO role_leases (role, holder, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (role) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE role_leases.holder = excluded.holder OR role_leases.expires_at <= ?
+       RETURNING holder`,
+    ),
+    releaseRole: db.prepare<[string, string], never>(
+      'DELETE FROM role_leases WHERE role = ? AND holder = ?',
+    ),
     /** retryAt null: failed for good; otherwise pending again from retryAt. */
     failOutbox: db.prepare<[string, Nullable<number>, Nullable<number>, number], never>(
       `UPDATE outbox SET attempts = attempts + 1, last_error = ?,

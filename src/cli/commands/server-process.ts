@@ -1,0 +1,169 @@
+/**
+ * What `waymark serve` and `waymark worker` share: the engine as a long-running process opens it
+ * (configured delivery, secrets from the environment, webhooks publishing journey events, metrics),
+ * the worker's tuning flags, and the shutdown on signals (graceful first, immediate second).
+ */
+import { hostname } from 'node:os';
+
+import type { LoadedConfig, WaymarkConfig } from '../../config/index.js';
+import { InvalidInputError, systemClock, type Logger, type Store } from '../../core/index.js';
+import { JourneyEventWebhooks, configuredProviders } from '../../delivery/index.js';
+import { Engine, type FeedbackVerification, type WorkerOptions } from '../../engine/index.js';
+import type { Metrics } from '../../observability/index.js';
+
+/** The environment a command was given. */
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Worker flags of `serve` and `worker`, as commander hands them over. */
+export interface WorkerFlags {
+  leaseMs?: string;
+  workerId?: string;
+}
+
+/**
+ * The worker's tuning from its flags: `--lease-ms` (how long a claimed customer, and the scheduler
+ * role, stay with a process that stopped answering) and `--worker-id` (default host and pid, so
+ * the leases table and the logs say which process holds what).
+ */
+export function workerOptions(flags: WorkerFlags): WorkerOptions {
+  const options: WorkerOptions = { workerId: flags.workerId ?? `${hostname()}-${process.pid}` };
+  if (flags.leaseMs !== undefined) {
+    const leaseMs = Number(flags.leaseMs);
+    if (!Number.isInteger(leaseMs) || leaseMs < 100) {
+      throw new InvalidInputError(
+        `--lease-ms: expected a whole number of milliseconds of at least 100, got '${flags.leaseMs}'`,
+      );
+    }
+    options.leaseMs = leaseMs;
+  }
+  return options;
+}
+
+/** What opening a server engine needs beyond the store. */
+export interface ServerEngineInputs {
+  loaded: LoadedConfig;
+  store: Store;
+  log: Logger;
+  metrics: Metrics;
+  seed: string;
+  env: Env;
+  worker: WorkerOptions;
+  /** Whether this process serves the API (and so provider callbacks, which are verified). */
+  api: boolean;
+}
+
+/** Opens the engine of a server process (API, worker or both); the caller starts it in its role. */
+export function openServerEngine(inputs: ServerEngineInputs): Promise<Engine> {
+  const { loaded, store, log, metrics, env } = inputs;
+  const server = loaded.config.server;
+  return Engine.open({
+    config: loaded,
+    store,
+    clock: systemClock,
+    log,
+    seed: inputs.seed,
+    // Messages go out through the configured providers; their `*_env` secrets are read from this
+    // process's environment, here and nowhere else.
+    delivery: 'configured',
+    secrets: env,
+    tracking: trackingSettings(server.public_url, env['WAYMARK_TRACKING_SECRET'], log),
+    ...(inputs.api ? { feedbackVerification: feedbackVerification(loaded.config, env, log) } : {}),
+    sinks: [metrics.sink],
+    // Configured webhooks get the journey events, each by a cursor of its own.
+    publishers: [
+      new JourneyEventWebhooks({
+        store,
+        clock: systemClock,
+        webhooks: loaded.config.webhooks,
+        retryPolicies: loaded.config.retry_policies,
+        log,
+      }),
+    ],
+    worker: inputs.worker,
+  });
+}
+
+/**
+ * Resolves when the first SIGTERM or SIGINT has been handled: `stop` (the graceful shutdown) has
+ * run, failed or not. A second signal while it runs exits at once with 130, for an operator who
+ * will not wait for a batch to finish.
+ */
+export function untilStopped(log: Logger, stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((done) => {
+    let stopping = false;
+    const onSignal = (signal: string) => {
+      if (stopping) {
+        log.warn('second signal: exiting now', { signal });
+        process.exit(130);
+      }
+      stopping = true;
+      log.info('shutting down', { signal });
+      stop()
+        .catch((error: unknown) => {
+          log.error('shutdown failed', { error: String(error) });
+        })
+        .finally(done);
+    };
+    process.on('SIGTERM', () => {
+      onSignal('SIGTERM');
+    });
+    process.on('SIGINT', () => {
+      onSignal('SIGINT');
+    });
+  });
+}
+
+/**
+ * How provider callbacks are authenticated: the auth token of every Twilio provider configured
+ * (the same secret it sends with), SendGrid's Event Webhook public key from
+ * SENDGRID_WEBHOOK_PUBLIC_KEY, and the public address Twilio signs.
+ */
+function feedbackVerification(config: WaymarkConfig, env: Env, log: Logger): FeedbackVerification {
+  const twilioAuthTokens: string[] = [];
+  for (const channel of Object.values(config.channels)) {
+    for (const entry of configuredProviders(channel)) {
+      if (entry.provider !== 'twilio') continue;
+      const variable = entry.settings['auth_token_env'];
+      const token = env[typeof variable === 'string' ? variable : 'TWILIO_AUTH_TOKEN'];
+      if (token !== undefined && token !== '' && !twilioAuthTokens.includes(token)) {
+        twilioAuthTokens.push(token);
+      }
+    }
+  }
+  const sendgridPublicKey = env['SENDGRID_WEBHOOK_PUBLIC_KEY'] ?? null;
+  if (twilioAuthTokens.length === 0 || sendgridPublicKey === null) {
+    log.warn(
+      'some provider callbacks are not verified (no Twilio auth token or no SENDGRID_WEBHOOK_PUBLIC_KEY): keep /v1/feedback/* behind your gateway',
+    );
+  }
+  return {
+    twilioAuthTokens,
+    sendgridPublicKey: sendgridPublicKey === '' ? null : sendgridPublicKey,
+    publicUrl: config.server.public_url ?? null,
+  };
+}
+
+/** Tracking needs both the public address and a stable secret; one without the other is a warning. */
+function trackingSettings(
+  publicUrl: string | undefined,
+  secret: string | undefined,
+  log: Logger,
+): { baseUrl: string; secret: string } | undefined {
+  if (publicUrl === undefined) return undefined;
+  if (secret === undefined || secret.length < 16) {
+    log.warn(
+      'server.public_url is set but WAYMARK_TRACKING_SECRET is missing or shorter than 16 characters: e-mail is sent without tracking links',
+    );
+    return undefined;
+  }
+  return { baseUrl: publicUrl, secret };
+}
+
+/** A port number flag (`--port`, `--metrics-port`). */
+export function parsePort(flag: string, text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new InvalidInputError(`${flag}: expected a port number 0-65535, got '${text}'`);
+  }
+  return port;
+}
