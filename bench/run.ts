@@ -14,6 +14,7 @@ import { availableParallelism, cpus, loadavg, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sink, type Benchmark, type MeasureOptions, type ReportTable } from './harness.js';
+import { channelBenchmark, sendTimeBenchmark } from './bandits.bench.js';
 import { deliveryBenchmark } from './delivery.bench.js';
 import { ingestBenchmark } from './ingest.bench.js';
 import { rulesBenchmark } from './rules.bench.js';
@@ -24,6 +25,8 @@ const BENCHMARKS: readonly Benchmark[] = [
   ingestBenchmark,
   timersBenchmark,
   deliveryBenchmark,
+  sendTimeBenchmark,
+  channelBenchmark,
 ];
 
 function machine(): Record<string, unknown> {

@@ -9,17 +9,21 @@
  * over the customer's settled contacts on ch, with w = 1 for contacts in daypart d and
  * `otherDaypartWeight` (default 0.5) for the rest: evidence from the same time of day counts more,
  * and with little data every contact still counts. m(ch, d) is the population's rate on the channel
- * in that daypart (`EngagementLearning.channelRate`) and s the prior strength (default 2
- * pseudo-sends), so a channel this customer never got starts at what the population does with it.
+ * in that daypart (`EngagementLearning.channelRate`) and s the prior strength (default 8
+ * pseudo-sends, about what the spread of customers' rates around the population's implies), so a
+ * channel this customer never got starts at what the population does with it.
  *
- * The ranking orders channels by one Thompson draw each (so an untried channel is tried now and
- * then), and reports for each channel the probability that it is the best (exact, by integration).
+ * The ranking orders channels by one Thompson draw each, tempered like the send-time optimizer's
+ * (`exploration`, default 0.1: draws from a posterior with 10× the evidence, so a channel with a
+ * wide posterior is still tried now and then but four weeks are not spent exploring), and reports
+ * for each channel the probability that it is the best (exact, by integration, untempered).
  * Pure; the random source is an argument.
  */
 import type { ContactRecord, Instant } from '../core/index.js';
 import { betaMean, probabilityBest, sampleBeta, type BetaPosterior } from './beta.js';
 import { DAYPARTS, daypartOf, settled, type PopulationRate } from './engagement-learning.js';
 import { hourOfWeek } from './hour-of-week.js';
+import { DEFAULT_EXPLORATION } from './send-time.js';
 
 /** What the channel bandit needs. */
 export interface ChannelBanditRequest {
@@ -40,12 +44,14 @@ export interface ChannelBanditRequest {
 
 /** Tuning of the channel bandit. */
 export interface ChannelBanditSettings {
-  /** Prior strength s in pseudo-sends. Default 2. */
+  /** Prior strength s in pseudo-sends. Default 8. */
   readonly priorStrength?: number;
   /** Weight of a contact from another daypart. Default 0.5. */
   readonly otherDaypartWeight?: number;
   /** An unengaged contact counts as ignored once this old, ms. Default 1 day. */
   readonly settleMs?: number;
+  /** Scales the spread of the Thompson draws (1: the posterior itself). Default 0.1. */
+  readonly exploration?: number;
 }
 
 /** One channel in the ranking. */
@@ -74,9 +80,10 @@ export interface ChannelRanking {
 
 /** Ranks channels; see the module comment. */
 export function rankChannels(request: ChannelBanditRequest): ChannelRanking {
-  const strength = request.settings?.priorStrength ?? 2;
+  const strength = request.settings?.priorStrength ?? 8;
   const otherWeight = request.settings?.otherDaypartWeight ?? 0.5;
   const settleMs = request.settings?.settleMs ?? 86_400_000;
+  const exploration = request.settings?.exploration ?? DEFAULT_EXPLORATION;
   const daypart = daypartOf(hourOfWeek(request.at, request.zone));
   const arms = request.channels.map((channel, order) => {
     const prior = request.population?.(channel, daypart) ?? { rate: 0.2, sends: 0 };
@@ -105,7 +112,10 @@ export function rankChannels(request: ChannelBanditRequest): ChannelRanking {
       arm,
       entry: {
         channel: arm.channel,
-        sampled: sampleBeta(arm.posterior, request.random),
+        sampled: sampleBeta(
+          { alpha: arm.posterior.alpha / exploration, beta: arm.posterior.beta / exploration },
+          request.random,
+        ),
         expected: betaMean(arm.posterior),
         probabilityBest: best[i] ?? 0,
         populationRate: arm.populationRate,

@@ -77,20 +77,24 @@ const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 /** How evidence spreads; the defaults are what the engine uses. */
 export interface Smoothing {
   /**
-   * Weight of the cells 1, 2, … hours away on the weekly ring (the cell itself weighs 1).
-   * Default [0.5, 0.2]: an engagement at 19:00 says something about 18:00 and 20:00.
+   * Weight of the cells 1, 2, … hours away on the weekly ring (the cell itself weighs 1): an
+   * engagement at 19:00 says something about 18:00 and 20:00.
    */
   readonly neighbours: readonly number[];
   /**
-   * Weight of the same (smoothed) hour on the average day: each cell also gets this share of the
-   * day-of-week-free profile (the 7 days' totals divided by 7). Default 1, so a daily habit is
-   * learned in a week of messages, while weekday-specific evidence still separates the days.
+   * Weight of the same (smoothed) hour on the average day: each cell also gets this multiple of
+   * the day-of-week-free profile (the 7 days' totals divided by 7), so a daily habit is learned in
+   * a week of messages, while weekday-specific evidence still separates the days.
    */
   readonly daily: number;
 }
 
-/** The engine's smoothing (see `Smoothing`). */
-export const DEFAULT_SMOOTHING: Smoothing = { neighbours: [0.5, 0.2], daily: 1 };
+/**
+ * The engine's smoothing (see `Smoothing`): neighbours up to 4 hours away (0.8, 0.6, 0.4, 0.2),
+ * and the average day twice over (`daily: 14` = the same hour's 7-day total × 2): daily habits
+ * dominate, a weekday's own evidence still counts on top.
+ */
+export const DEFAULT_SMOOTHING: Smoothing = { neighbours: [0.8, 0.6, 0.4, 0.2], daily: 14 };
 
 /**
  * Smooths 168 weekly counts: each cell gets its own count, its ring neighbours' counts by weight,

@@ -8,7 +8,7 @@
  *   alpha_c = s · m_c + engaged~_c,   beta_c = s · (1 − m_c) + (sent~_c − engaged~_c)
  * - m_c: the population's rate in that cell (`EngagementLearning.sendTimeRates`), the prior mean:
  *   a customer with no history gets the population's best hours;
- * - s: prior strength in pseudo-sends (default 6), how fast a customer's own evidence overrides the
+ * - s: prior strength in pseudo-sends (default 3), how fast a customer's own evidence overrides the
  *   population (shrinkage: with n sends in a cell the posterior mean is (s·m + k) / (s + n));
  * - sent~, engaged~: the customer's ledger (settled contacts only) counted by the cell of each
  *   message's send time and smoothed (`smoothWeek`: ±1–2 h neighbours and the same hour on the
@@ -42,6 +42,15 @@ import {
   type Smoothing,
 } from './hour-of-week.js';
 
+/**
+ * How widely the Thompson draws spread, as a fraction of the posterior's own spread²: 0.1 draws
+ * from a posterior with the same mean and 10× the evidence ("tempered" Thompson sampling). Plain
+ * Thompson sampling (1) explores for the long run; over the weeks a customer journey lasts, on the
+ * simulated population of docs/BENCHMARKS.md, it lost most of its gain to exploration
+ * (+9% vs +14% over 4 weeks). Exploration still happens: where the posterior is wide.
+ */
+export const DEFAULT_EXPLORATION = 0.1;
+
 /** Everything a send-time decision depends on. */
 export interface SendTimeRequest {
   /** The earliest moment (usually now). */
@@ -68,17 +77,27 @@ export interface SendTimeRequest {
 
 /** Tuning of the send-time model. */
 export interface SendTimeSettings {
-  /** Prior strength s in pseudo-sends. Default 6. */
+  /** Prior strength s in pseudo-sends. Default 3. */
   readonly priorStrength?: number;
   /** A contact without engagement counts as ignored once this old, ms. Default 1 day. */
   readonly settleMs?: number;
   /** How evidence spreads across cells. Default `DEFAULT_SMOOTHING`. */
   readonly smoothing?: Smoothing;
-  /** Weights of the draws 0, 1, 2… hours away that a moment's draw averages. */
+  /**
+   * Weights of the draws 0, 1, 2… hours away that a moment's draw averages. Default
+   * [1, 0.8, 0.6, 0.4, 0.2].
+   */
   readonly drawKernel?: readonly number[];
+  /**
+   * Scales the spread of the Thompson draws: 1 draws from the posterior itself, 0.5 from one with
+   * the same mean and twice the evidence (about 70% of the spread), and so on. Default 0.1 (see
+   * `DEFAULT_EXPLORATION`).
+   */
+  readonly exploration?: number;
 }
 
-const DEFAULT_DRAW_KERNEL: readonly number[] = [1];
+/** A moment's draw averages the draws up to 4 hours around it (see the module comment). */
+const DEFAULT_DRAW_KERNEL: readonly number[] = [1, 0.8, 0.6, 0.4, 0.2];
 
 /** The optimizer's answer and the numbers behind it. */
 export interface SendTimeDecision {
@@ -122,7 +141,7 @@ export function sendTimePosterior(
   population: ArrayLike<number>,
   settings: SendTimeSettings = {},
 ): { posteriors: BetaPosterior[]; sent: Float64Array; engaged: Float64Array; evidence: number } {
-  const strength = settings.priorStrength ?? 6;
+  const strength = settings.priorStrength ?? 3;
   const settleMs = settings.settleMs ?? 86_400_000;
   const sent = new Float64Array(HOURS_PER_WEEK);
   const engaged = new Float64Array(HOURS_PER_WEEK);
@@ -202,12 +221,14 @@ export function optimalSendTime(request: SendTimeRequest): SendTimeDecision {
     const cellIndex = ((c % HOURS_PER_WEEK) + HOURS_PER_WEEK) % HOURS_PER_WEEK;
     let d = raw.get(cellIndex);
     if (d === undefined) {
-      d = sampleBeta(posteriors[cellIndex] ?? { alpha: 1, beta: 1 }, request.random);
+      const p = posteriors[cellIndex] ?? { alpha: 1, beta: 1 };
+      d = sampleBeta({ alpha: p.alpha / exploration, beta: p.beta / exploration }, request.random);
       raw.set(cellIndex, d);
     }
     return d;
   };
   const kernel = request.settings?.drawKernel ?? DEFAULT_DRAW_KERNEL;
+  const exploration = request.settings?.exploration ?? DEFAULT_EXPLORATION;
   const kernelSum = kernel.reduce((a, b, i) => a + (i === 0 ? b : 2 * b), 0);
   const drawAt = (c: number): number => {
     let sum = 0;
