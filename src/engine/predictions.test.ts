@@ -139,6 +139,9 @@ describe('AI-powered triggers (predictions)', () => {
     );
     expect(escalations).toHaveLength(1);
     expect(escalations[0]?.assignee).toBe('dana');
+    expect(escalations[0]?.message).toMatch(
+      /^churn_risk \d+\/100 \(threshold 0\.7\): .*Contract=Month-to-month/u,
+    );
 
     // Still risky after another change: no second escalation (false→true only).
     clock.advance(60_000);

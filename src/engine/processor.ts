@@ -674,10 +674,14 @@ class CustomerRun {
       score: score.score,
       threshold: trigger.threshold,
     });
-    this.#runTriggerActions(trigger, this.#context(event), event, {
-      prediction: trigger.prediction,
-      score: score.score,
-    });
+    this.#runTriggerActions(
+      trigger,
+      this.#context(event),
+      event,
+      { prediction: trigger.prediction, score: score.score },
+      `${trigger.prediction} ${score.score}/100 (threshold ${trigger.threshold})` +
+        (score.factors.length === 0 ? '' : `: ${score.factors.join('; ')}`),
+    );
   }
 
   /**
@@ -716,18 +720,16 @@ class CustomerRun {
     context: ConditionContext,
     event: StoredEvent | null,
     why: JsonObject = {},
+    summary?: string,
   ): void {
     this.#decision('trigger_fired', trigger.name, {
       trigger: trigger.name,
       event_type: event?.type ?? null,
       ...why,
     });
+    const cause = { source: 'trigger', name: trigger.name, ...(summary ? { summary } : {}) };
     for (const action of trigger.actions) {
-      this.#runAction(
-        action.resolve(context, this.#now),
-        { source: 'trigger', name: trigger.name },
-        null,
-      );
+      this.#runAction(action.resolve(context, this.#now), cause, null);
     }
   }
 
@@ -934,7 +936,8 @@ class CustomerRun {
   /** Runs one resolved action now, or stores it as a timer when it is delayed. */
   #runAction(
     action: ResolvedAction,
-    cause: { source: string; name: string },
+    /** What ran it; `summary` (a prediction's score and reasons) becomes a default alert text. */
+    cause: { source: string; name: string; summary?: string },
     enrollment: EnrollmentRecord | null,
   ): void {
     if (action.runAt > this.#now) {
@@ -993,6 +996,7 @@ class CustomerRun {
             stringValue(params['message']) ??
             stringValue(params['reason']) ??
             stringValue(params['title']) ??
+            cause.summary ??
             `${cause.source} ${cause.name} fired`,
           assignee,
           status: 'open',
