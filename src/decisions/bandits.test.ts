@@ -3,13 +3,13 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { ContactRecord } from '../core/index.js';
 import type { BusinessHours, DailyWindow } from '../scheduling/index.js';
-import { insideWindow, nextOpenMoment } from '../scheduling/index.js';
+import { insideWindow, nextOpenMoment, windowEnd } from '../scheduling/index.js';
 import { betaMean, probabilityBest, randomFor, sampleBeta } from './beta.js';
 import { rankChannels } from './channel-bandit.js';
 import { chooseVariant, type VariantOption } from './content-bandit.js';
 import { EngagementLearning, daypartOf } from './engagement-learning.js';
 import { HOURS_PER_WEEK, hourOfWeek, smoothWeek } from './hour-of-week.js';
-import { optimalSendTime, sendTimePosterior } from './send-time.js';
+import { nextAllowedMoment, optimalSendTime, sendTimePosterior } from './send-time.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -343,6 +343,47 @@ describe('optimalSendTime', () => {
       expect(d.at).toBeGreaterThanOrEqual(from);
       expect(d.at).toBeLessThanOrEqual(from + DAY);
     }
+  });
+
+  it('property: quiet hours end where windowEnd of scheduling says, across DST changes', () => {
+    const zones = ['America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'America/St_Johns'];
+    // Days around the 2026 changes of those zones, where a wall time can be skipped or repeated.
+    const days = [
+      '2026-03-08',
+      '2026-03-29',
+      '2026-04-05',
+      '2026-10-04',
+      '2026-10-25',
+      '2026-11-01',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...days),
+        fc.integer({ min: -DAY, max: 2 * DAY }),
+        fc.constantFrom(...zones),
+        fc.integer({ min: 0, max: 95 }),
+        fc.integer({ min: 1, max: 96 }),
+        (day, offset, zone, start, end) => {
+          const window = { startMinute: start * 15, endMinute: end * 15 };
+          if (window.startMinute === window.endMinute % 1440) return;
+          const at = Date.parse(`${day}T00:00:00Z`) + offset;
+          const finish = nextAllowedMoment(at, at + 3 * DAY, zone, window, null) ?? -1;
+          // Outside the window, and windowEnd's answer, except on a night whose end time happens
+          // twice (clocks set back), where windowEnd may name the second and this the first.
+          expect(insideWindow(window, finish, zone)).toBe(false);
+          const expected = windowEnd(window, at, zone);
+          // (A window ending inside a spring-forward gap can make windowEnd answer a moment still
+          // inside the window; then the next real end is taken.)
+          if (finish !== expected && !insideWindow(window, expected, zone)) {
+            // The same wall time, before and after the clocks went back (1 h; 30 min on Lord Howe).
+            const offset = (t: number) => DateTime.fromMillis(t, { zone }).offset * 60_000;
+            expect(expected - finish).toBe(offset(finish) - offset(expected));
+            expect(expected - finish).toBeGreaterThan(0);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('property: the chosen moment lies in the window, outside quiet hours, inside business hours', () => {

@@ -165,5 +165,20 @@ describe('send_time: optimal through the engine', () => {
       basis: 'allocation',
       reasoning: expect.stringMatching(/^Variant (short|long): no engagement data yet/u),
     });
+    // Re-entering the journey the next day: the same variant again.
+    clock.set(asked + 86_400_000);
+    await engine.ingest([
+      { type: 'offer', customerId: 'eve', occurredAt: clock.now(), payload: {} },
+    ]);
+    await engine.runUntilIdle();
+    const variants = (
+      await everything<JourneyEventRecord>((cursor) =>
+        store.listJourneyEvents({ limit: 1000, cursor }),
+      )
+    )
+      .filter((e) => e.type === 'message.personalized')
+      .map((e) => e.data['variant']);
+    expect(variants).toHaveLength(2);
+    expect(variants[1]).toBe(variants[0]);
   });
 });
