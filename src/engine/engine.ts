@@ -294,6 +294,9 @@ export class Engine {
         resolveRetryPolicy(config.channels[channel]?.retry_policy, priority, config.retry_policies),
       fallbackOf: (channel) => config.channels[channel]?.fallback ?? null,
       throughput: (channel) => buckets.get(channel) ?? [],
+      ...(options.worker?.deliveryLeaseMs === undefined
+        ? {}
+        : { leaseMs: options.worker.deliveryLeaseMs }),
     });
     this.#lanes = new DeliveryLanes({
       dispatcher: this.messages,

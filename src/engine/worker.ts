@@ -12,6 +12,12 @@ export interface WorkerOptions {
   maxTimers?: number;
   /** Lease on claimed customers, ms (default 30,000). */
   leaseMs?: number;
+  /**
+   * How long a claimed message delivery stays with the process that claimed it before another may
+   * send it, ms (default 120,000). It must outlast the slowest provider call, or a slow send is
+   * sent twice; the engine hands it to its message dispatcher, the worker loop does not use it.
+   */
+  deliveryLeaseMs?: number | undefined;
   /** Longest sleep when idle, ms (default 1,000): bounds the lag of timers set by other processes. */
   idlePollMs?: number;
   workerId?: string;
@@ -43,7 +49,7 @@ export class Worker {
   readonly #dispatcher: OutboxDispatcher;
   readonly #log: Logger;
   #watchOutbox = true;
-  readonly #options: Required<WorkerOptions>;
+  readonly #options: Required<Omit<WorkerOptions, 'deliveryLeaseMs'>>;
   readonly #beforePass: (now: Instant) => Promise<void>;
   #state: State = 'idle';
   #loop: Promise<void> | null = null;

@@ -9,6 +9,7 @@ import {
   openServerEngine,
   parsePort,
   untilStopped,
+  addWorkerFlags,
   workerOptions,
   type WorkerFlags,
 } from './server-process.js';
@@ -35,7 +36,7 @@ interface ServeOptions extends WorkerFlags {
  * finish the current batch, give up the scheduler role, close the store), immediate on the second.
  */
 export function registerServeCommand(program: Command, context: CommandContext): void {
-  program
+  const command = program
     .command('serve')
     .description('run the HTTP API and the worker (embedded store, or PostgreSQL by DATABASE_URL)')
     .requiredOption('--config <path>', 'config file or directory')
@@ -51,70 +52,65 @@ export function registerServeCommand(program: Command, context: CommandContext):
     .option('--role <role>', 'all (API and workers) or api (HTTP only; run waymark worker)', 'all')
     .option('--port <n>', 'HTTP port (default: server.port, 3000)')
     .option('--host <address>', 'listen address (default: server.host, 127.0.0.1)')
-    .option('--seed <seed>', 'seed of random choices; keep it fixed for an installation')
-    .option(
-      '--lease-ms <ms>',
-      'how long a claimed customer stays with a process that stopped answering (default 30000)',
-    )
-    .option('--worker-id <id>', 'name of this process in leases and logs (default: host-pid)')
-    .action(async (options: ServeOptions) => {
-      if (options.role !== 'all' && options.role !== 'api') {
-        throw new InvalidInputError(
-          `--role: expected all or api, got '${options.role}' (workers alone: waymark worker)`,
-        );
-      }
-      const role = options.role;
-      const loaded = await loadConfig(options.config);
-      const server = loaded.config.server;
-      const port = options.port === undefined ? server.port : parsePort('--port', options.port);
-      const host = options.host ?? server.host;
-      const worker = workerOptions(options);
-      const target = resolveStoreTarget(
-        {
-          databaseUrl: options.databaseUrl,
-          data: options.data,
-          server,
-          configPath: options.config,
-        },
-        context.env,
+    .option('--seed <seed>', 'seed of random choices; keep it fixed for an installation');
+  addWorkerFlags(command).action(async (options: ServeOptions) => {
+    if (options.role !== 'all' && options.role !== 'api') {
+      throw new InvalidInputError(
+        `--role: expected all or api, got '${options.role}' (workers alone: waymark worker)`,
       );
-      const log = jsonLogger((line) => {
-        context.io.stderr(line);
-      });
-      const metrics = createMetrics({ log });
-      const store = await openTargetStore(target, {
-        listenDatabaseUrl: options.listenDatabaseUrl ?? context.env['DATABASE_LISTEN_URL'],
-      });
-      const engine = await openServerEngine({
-        loaded,
-        store,
-        log,
-        metrics,
-        seed: options.seed ?? 'waymark',
-        env: context.env,
-        worker,
-        api: true,
-      });
-      // server.sources (NATS JetStream): WAYMARK_NATS_URL and auth secrets from this environment.
-      const sources = openSources(server.sources, {
-        ingest: (events) => engine.ingest(events),
-        log,
-        metrics,
-        env: context.env,
-      });
-      const app = buildApi(engine, { metrics, log, sources });
-      engine.start(role);
-      await app.listen({ port, host });
-      for (const source of sources) source.start();
-      const address = app.server.address();
-      const actualPort = typeof address === 'object' && address !== null ? address.port : port;
-      context.io.stdout(
-        `waymark: serving ${loaded.files.length} config file(s) on http://${host}:${actualPort} (data: ${target.shown}${role === 'api' ? ', role: api' : ''})\n`,
-      );
-      await untilStopped(log, async () => {
-        // Sources finish the batch they hold (committed, then acknowledged) before the store closes.
-        await Promise.all([app.close(), ...sources.map((source) => source.close())]);
-        await engine.close();
-      });
+    }
+    const role = options.role;
+    const loaded = await loadConfig(options.config);
+    const server = loaded.config.server;
+    const port = options.port === undefined ? server.port : parsePort('--port', options.port);
+    const host = options.host ?? server.host;
+    const worker = workerOptions(options);
+    const target = resolveStoreTarget(
+      {
+        databaseUrl: options.databaseUrl,
+        data: options.data,
+        server,
+        configPath: options.config,
+      },
+      context.env,
+    );
+    const log = jsonLogger((line) => {
+      context.io.stderr(line);
     });
+    const metrics = createMetrics({ log });
+    const store = await openTargetStore(target, {
+      listenDatabaseUrl: options.listenDatabaseUrl ?? context.env['DATABASE_LISTEN_URL'],
+    });
+    const engine = await openServerEngine({
+      loaded,
+      store,
+      log,
+      metrics,
+      seed: options.seed ?? 'waymark',
+      env: context.env,
+      worker,
+      api: true,
+    });
+    // server.sources (NATS JetStream): WAYMARK_NATS_URL and auth secrets from this environment.
+    const sources = openSources(server.sources, {
+      ingest: (events) => engine.ingest(events),
+      log,
+      metrics,
+      env: context.env,
+    });
+    const app = buildApi(engine, { metrics, log, sources });
+    engine.start(role);
+    await app.listen({ port, host });
+    for (const source of sources) source.start();
+    const address = app.server.address();
+    const actualPort = typeof address === 'object' && address !== null ? address.port : port;
+    context.io.stdout(
+      `waymark: serving ${loaded.files.length} config file(s) on http://${host}:${actualPort} (data: ${target.shown}${role === 'api' ? ', role: api' : ''})\n`,
+    );
+    await untilStopped(log, async () => {
+      // Sources finish the batch they hold (committed, then acknowledged) before the store closes.
+      await Promise.all([app.close(), ...sources.map((source) => source.close())]);
+      await engine.close();
+    });
+  });
 }

@@ -5,6 +5,8 @@
  */
 import { hostname } from 'node:os';
 
+import type { Command } from 'commander';
+
 import type { LoadedConfig, WaymarkConfig } from '../../config/index.js';
 import { InvalidInputError, systemClock, type Logger, type Store } from '../../core/index.js';
 import { JourneyEventWebhooks, configuredProviders } from '../../delivery/index.js';
@@ -17,26 +19,47 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Worker flags of `serve` and `worker`, as commander hands them over. */
 export interface WorkerFlags {
   leaseMs?: string;
+  deliveryLeaseMs?: string;
   workerId?: string;
 }
 
 /**
  * The worker's tuning from its flags: `--lease-ms` (how long a claimed customer, and the scheduler
- * role, stay with a process that stopped answering) and `--worker-id` (default host and pid, so
- * the leases table and the logs say which process holds what).
+ * role, stay with a process that stopped answering), `--delivery-lease-ms` (the same for a claimed
+ * message delivery) and `--worker-id` (default host and pid, so the leases table and the logs say
+ * which process holds what).
  */
 export function workerOptions(flags: WorkerFlags): WorkerOptions {
   const options: WorkerOptions = { workerId: flags.workerId ?? `${hostname()}-${process.pid}` };
-  if (flags.leaseMs !== undefined) {
-    const leaseMs = Number(flags.leaseMs);
-    if (!Number.isInteger(leaseMs) || leaseMs < 100) {
-      throw new InvalidInputError(
-        `--lease-ms: expected a whole number of milliseconds of at least 100, got '${flags.leaseMs}'`,
-      );
-    }
-    options.leaseMs = leaseMs;
+  if (flags.leaseMs !== undefined) options.leaseMs = milliseconds('--lease-ms', flags.leaseMs);
+  if (flags.deliveryLeaseMs !== undefined) {
+    options.deliveryLeaseMs = milliseconds('--delivery-lease-ms', flags.deliveryLeaseMs);
   }
   return options;
+}
+
+/** The flags that register the worker's tuning, shared by `serve` and `worker`. */
+export function addWorkerFlags(command: Command): Command {
+  return command
+    .option(
+      '--lease-ms <ms>',
+      'how long a claimed customer stays with a process that stopped answering (default 30000)',
+    )
+    .option(
+      '--delivery-lease-ms <ms>',
+      'how long a claimed message delivery stays with its process; longer than the slowest provider call (default 120000)',
+    )
+    .option('--worker-id <id>', 'name of this process in leases and logs (default: host-pid)');
+}
+
+function milliseconds(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 100) {
+    throw new InvalidInputError(
+      `${flag}: expected a whole number of milliseconds of at least 100, got '${text}'`,
+    );
+  }
+  return value;
 }
 
 /** What opening a server engine needs beyond the store. */

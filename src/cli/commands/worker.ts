@@ -10,6 +10,7 @@ import {
   openServerEngine,
   parsePort,
   untilStopped,
+  addWorkerFlags,
   workerOptions,
   type WorkerFlags,
 } from './server-process.js';
@@ -39,7 +40,7 @@ interface WorkerCommandOptions extends WorkerFlags {
  * exit 0. A second signal exits at once (130).
  */
 export function registerWorkerCommand(program: Command, context: CommandContext): void {
-  program
+  const command = program
     .command('worker')
     .description('run workers, delivery and scheduled jobs without the API (scale-out)')
     .requiredOption('--config <path>', 'config file or directory')
@@ -57,58 +58,53 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
       'serve GET /healthz and GET /metrics on this port (default: none)',
     )
     .option('--metrics-host <address>', 'listen address of the metrics port', '127.0.0.1')
-    .option('--seed <seed>', 'seed of random choices; the same as the API processes')
-    .option(
-      '--lease-ms <ms>',
-      'how long a claimed customer stays with a process that stopped answering (default 30000)',
-    )
-    .option('--worker-id <id>', 'name of this process in leases and logs (default: host-pid)')
-    .action(async (options: WorkerCommandOptions) => {
-      const loaded = await loadConfig(options.config);
-      const server = loaded.config.server;
-      const metricsPort =
-        options.metricsPort === undefined ? null : parsePort('--metrics-port', options.metricsPort);
-      const worker = workerOptions(options);
-      const target = resolveStoreTarget(
-        {
-          databaseUrl: options.databaseUrl,
-          data: options.data,
-          server,
-          configPath: options.config,
-        },
-        context.env,
-      );
-      const log = jsonLogger((line) => {
-        context.io.stderr(line);
-      });
-      const metrics = createMetrics({ log });
-      const store = await openTargetStore(target, {
-        listenDatabaseUrl: options.listenDatabaseUrl ?? context.env['DATABASE_LISTEN_URL'],
-      });
-      const engine = await openServerEngine({
-        loaded,
-        store,
-        log,
-        metrics,
-        seed: options.seed ?? 'waymark',
-        env: context.env,
-        worker,
-        api: false,
-      });
-      metrics.watchStore(store);
-      engine.start('worker');
-      const probe =
-        metricsPort === null
-          ? null
-          : await serveProbes(engine, metrics, log, metricsPort, options.metricsHost);
-      context.io.stdout(
-        `waymark: worker ${worker.workerId ?? ''} running ${loaded.files.length} config file(s) (data: ${target.shown}${probe === null ? '' : `, metrics: ${probe.url}`})\n`,
-      );
-      await untilStopped(log, async () => {
-        await engine.close();
-        await probe?.close();
-      });
+    .option('--seed <seed>', 'seed of random choices; the same as the API processes');
+  addWorkerFlags(command).action(async (options: WorkerCommandOptions) => {
+    const loaded = await loadConfig(options.config);
+    const server = loaded.config.server;
+    const metricsPort =
+      options.metricsPort === undefined ? null : parsePort('--metrics-port', options.metricsPort);
+    const worker = workerOptions(options);
+    const target = resolveStoreTarget(
+      {
+        databaseUrl: options.databaseUrl,
+        data: options.data,
+        server,
+        configPath: options.config,
+      },
+      context.env,
+    );
+    const log = jsonLogger((line) => {
+      context.io.stderr(line);
     });
+    const metrics = createMetrics({ log });
+    const store = await openTargetStore(target, {
+      listenDatabaseUrl: options.listenDatabaseUrl ?? context.env['DATABASE_LISTEN_URL'],
+    });
+    const engine = await openServerEngine({
+      loaded,
+      store,
+      log,
+      metrics,
+      seed: options.seed ?? 'waymark',
+      env: context.env,
+      worker,
+      api: false,
+    });
+    metrics.watchStore(store);
+    engine.start('worker');
+    const probe =
+      metricsPort === null
+        ? null
+        : await serveProbes(engine, metrics, log, metricsPort, options.metricsHost);
+    context.io.stdout(
+      `waymark: worker ${worker.workerId ?? ''} running ${loaded.files.length} config file(s) (data: ${target.shown}${probe === null ? '' : `, metrics: ${probe.url}`})\n`,
+    );
+    await untilStopped(log, async () => {
+      await engine.close();
+      await probe?.close();
+    });
+  });
 }
 
 /**
