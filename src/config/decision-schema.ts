@@ -144,11 +144,9 @@ export const modelEndpointSchema = strictObject({
     .positive({ error: 'expected 1 or more' })
     .default(5)
     .meta({ description: 'Consecutive failures that open the circuit (default 5).' }),
-  reset_after: durationSchema()
-    .prefault('30 seconds')
-    .meta({
-      description: 'How long an open circuit waits before trying again (default 30 seconds).',
-    }),
+  reset_after: durationSchema().prefault('30 seconds').meta({
+    description: 'How long an open circuit waits before trying again (default 30 seconds).',
+  }),
 }).meta({ id: 'ModelEndpoint' });
 
 /** One entry of `models`. */

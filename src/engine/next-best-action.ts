@@ -98,7 +98,8 @@ export async function recommendNextBestAction(
   ).items.map((e) => e.journeyId);
   const view = { customer: { ...attributes, id: customer.id, journey_active: active } };
   const policy = deps.policy;
-  const modelProbabilities = policy === null ? null : actionProbabilities(policy.file, attributes, now);
+  const modelProbabilities =
+    policy === null ? null : actionProbabilities(policy.file, attributes, now);
 
   const candidates: NbaCandidate[] = names.map((name) => {
     const action = catalogue[name];

@@ -173,4 +173,46 @@ describe.skipIf(!reachable)('choosing PostgreSQL', () => {
       out: 'no dead letters\n',
     });
   });
+  it('keeps the model registry in PostgreSQL: register and list through DATABASE_URL', async () => {
+    const url = await createDatabase();
+    expect(await run({ DATABASE_URL: url }, 'migrate')).toMatchObject({ code: 0 });
+    const csv = join(dir, 'accounts.csv');
+    const rows = Array.from(
+      { length: 80 },
+      (_, i) =>
+        `a${i},${i % 40},${i % 2 === 0 ? 'monthly' : 'annual'},${i % 2 === 0 || i % 7 === 0 ? 'Yes' : 'No'}`,
+    );
+    writeFileSync(csv, `id,tenure,contract,churned\n${rows.join('\n')}\n`);
+    const model = join(dir, 'churn.json');
+    const trained = await run(
+      {},
+      'models',
+      'train',
+      'churn',
+      '--data',
+      csv,
+      '--label',
+      'churned',
+      '--positive',
+      'Yes',
+      '--id',
+      'id',
+      '--out',
+      model,
+    );
+    expect(trained.code).toBe(0);
+    const registered = await run(
+      { DATABASE_URL: url },
+      'models',
+      'register',
+      '--name',
+      'churn_predictor_v2',
+      '--model',
+      model,
+    );
+    expect(registered.err).toBe('');
+    expect(registered.out).toMatch(/^registered churn_predictor_v2 version 1 /u);
+    const listed = await run({}, 'models', 'list', '--database-url', url);
+    expect(listed.out.split('\n')[1]).toMatch(/^churn_predictor_v2\t1\tchurn\t/u);
+  });
 });

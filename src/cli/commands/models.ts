@@ -1,7 +1,5 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
-
 import {
   InvalidInputError,
   systemClock,
@@ -21,8 +19,8 @@ import {
 } from '../../decisions/index.js';
 import { loadConfig } from '../../config/index.js';
 import { trainModelFromStore } from '../../engine/index.js';
-import { openStore } from '../../store/index.js';
 import type { CommandContext } from '../program.js';
+import { openTargetStore, resolveStoreTarget } from './store-target.js';
 
 /**
  * `waymark models ...`: train and apply the decision engine's models on CSV files.
@@ -201,32 +199,35 @@ export function registerModelCommands(program: Command, context: CommandContext)
     .description("store a trained model as the next version of NAME in the engine's model registry")
     .requiredOption('--name <name>', 'registry name the config refers to, e.g. churn_predictor_v2')
     .requiredOption('--model <file>', 'a model JSON from `models train`')
-    .option('--data <dir>', 'data directory of the embedded store (default: DATABASE_URL)')
-    .action(async (options: { name: string; model: string; data?: string }) => {
-      if (!/^[A-Za-z0-9_.-]{1,100}$/u.test(options.name)) {
-        throw new InvalidInputError(
-          `--name must be 1–100 letters, digits, '_', '.' or '-'; got '${options.name}'`,
-          undefined,
-          'MODEL_NAME_INVALID',
-        );
-      }
-      const model = await readModel(options.model);
-      const metrics = model.kind === 'churn' ? model.metrics : model.evaluation;
-      await withRegistry(options.data, async (store) => {
-        const stored = await store.registerModel({
-          name: options.name,
-          kind: model.kind,
-          createdAt: systemClock.now(),
-          body: model as unknown as JsonObject,
-          metrics: metrics as unknown as JsonObject,
-          source: options.model,
+    .option('--data <dir>', 'data directory of the embedded store')
+    .option('--database-url <url>', 'PostgreSQL (default: DATABASE_URL)')
+    .action(
+      async (options: { name: string; model: string; data?: string; databaseUrl?: string }) => {
+        if (!/^[A-Za-z0-9_.-]{1,100}$/u.test(options.name)) {
+          throw new InvalidInputError(
+            `--name must be 1–100 letters, digits, '_', '.' or '-'; got '${options.name}'`,
+            undefined,
+            'MODEL_NAME_INVALID',
+          );
+        }
+        const model = await readModel(options.model);
+        const metrics = model.kind === 'churn' ? model.metrics : model.evaluation;
+        await withRegistry(options, context, async (store) => {
+          const stored = await store.registerModel({
+            name: options.name,
+            kind: model.kind,
+            createdAt: systemClock.now(),
+            body: model as unknown as JsonObject,
+            metrics: metrics as unknown as JsonObject,
+            source: options.model,
+          });
+          context.io.stdout(
+            `registered ${stored.name} version ${stored.version} (${stored.kind}, ${headlineMetric(stored)})\n` +
+              'a running server picks it up within a minute\n',
+          );
         });
-        context.io.stdout(
-          `registered ${stored.name} version ${stored.version} (${stored.kind}, ${headlineMetric(stored)})\n` +
-            'a running server picks it up within a minute\n',
-        );
-      });
-    });
+      },
+    );
 
   models
     .command('retrain')
@@ -235,42 +236,43 @@ export function registerModelCommands(program: Command, context: CommandContext)
     )
     .argument('<name>', 'a models entry with train settings')
     .requiredOption('--config <path>', 'the project (file or directory)')
-    .option(
-      '--data <dir>',
-      'data directory of the embedded store (default: DATABASE_URL, else server.data_dir)',
-    )
-    .action(async (name: string, options: { config: string; data?: string }) => {
-      const loaded = await loadConfig(options.config);
-      const model = loaded.config.models[name];
-      if (model === undefined) {
-        const known = Object.keys(loaded.config.models);
-        throw new InvalidInputError(
-          `${options.config}: no model '${name}' under models (${known.length === 0 ? 'none configured' : known.join(', ')})`,
-          { known },
-          'MODEL_UNKNOWN',
-        );
-      }
-      const databaseUrl = process.env['DATABASE_URL'];
-      const dataDir =
-        options.data ??
-        (databaseUrl === undefined || databaseUrl === ''
-          ? loaded.config.server.data_dir
-          : undefined);
-      await withRegistry(dataDir, async (store) => {
-        const stored = await trainModelFromStore(store, name, model, systemClock.now(), 'retrain');
-        context.io.stdout(
-          `trained ${stored.name} version ${stored.version} (${headlineMetric(stored)}, ${stored.source})\n`,
-        );
-      });
-    });
+    .option('--database-url <url>', 'PostgreSQL (default: DATABASE_URL, else server.database_url)')
+    .option('--data <dir>', 'data directory of the embedded store (default: server.data_dir)')
+    .action(
+      async (name: string, options: { config: string; data?: string; databaseUrl?: string }) => {
+        const loaded = await loadConfig(options.config);
+        const model = loaded.config.models[name];
+        if (model === undefined) {
+          const known = Object.keys(loaded.config.models);
+          throw new InvalidInputError(
+            `${options.config}: no model '${name}' under models (${known.length === 0 ? 'none configured' : known.join(', ')})`,
+            { known },
+            'MODEL_UNKNOWN',
+          );
+        }
+        await withRegistry({ ...options, server: loaded.config.server }, context, async (store) => {
+          const stored = await trainModelFromStore(
+            store,
+            name,
+            model,
+            systemClock.now(),
+            'retrain',
+          );
+          context.io.stdout(
+            `trained ${stored.name} version ${stored.version} (${headlineMetric(stored)}, ${stored.source})\n`,
+          );
+        });
+      },
+    );
 
   models
     .command('list')
     .description('list the models in the registry, newest version first')
-    .option('--data <dir>', 'data directory of the embedded store (default: DATABASE_URL)')
+    .option('--data <dir>', 'data directory of the embedded store')
+    .option('--database-url <url>', 'PostgreSQL (default: DATABASE_URL)')
     .option('--name <name>', 'only this name')
-    .action(async (options: { data?: string; name?: string }) => {
-      await withRegistry(options.data, async (store) => {
+    .action(async (options: { data?: string; databaseUrl?: string; name?: string }) => {
+      await withRegistry(options, context, async (store) => {
         const listed = await store.listModels(
           options.name === undefined ? {} : { name: options.name },
         );
@@ -302,22 +304,33 @@ function headlineMetric(model: ModelRecord): string {
     : 'no metrics';
 }
 
-/** Opens the store holding the registry: `--data DIR`, else `DATABASE_URL`. */
+/**
+ * Opens the store holding the registry, chosen like every command's (`store-target.ts`):
+ * `--database-url`, `--data`, `DATABASE_URL`, then the config's server settings when there is one.
+ */
 async function withRegistry(
-  dataDir: string | undefined,
+  options: {
+    data?: string | undefined;
+    databaseUrl?: string | undefined;
+    config?: string | undefined;
+    server?: { data_dir: string; database_url?: string | undefined } | undefined;
+  },
+  context: CommandContext,
   use: (store: Store) => Promise<void>,
 ): Promise<void> {
-  const databaseUrl = process.env['DATABASE_URL'];
-  if (dataDir === undefined && (databaseUrl === undefined || databaseUrl === '')) {
-    throw new InvalidInputError(
-      'the model registry is in the store: pass --data DIR (the data directory) or set DATABASE_URL',
-      undefined,
-      'STORE_TARGET_INVALID',
-    );
-  }
-  const store = await openStore(
-    dataDir !== undefined ? { dataDir: resolve(dataDir) } : { databaseUrl },
+  const target = resolveStoreTarget(
+    {
+      data: options.data,
+      databaseUrl: options.databaseUrl,
+      server: options.server,
+      configPath: options.config,
+      fallbackDataDir: null,
+      missing:
+        'the model registry is in the store: pass --data DIR (the data directory), --database-url URL or set DATABASE_URL',
+    },
+    context.env,
   );
+  const store = await openTargetStore(target);
   try {
     await use(store);
   } finally {
