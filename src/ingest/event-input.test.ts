@@ -161,3 +161,22 @@ describe('parseInstant', () => {
     expect(parseInstant(true)).toBeNull();
   });
 });
+
+describe('NUL characters in payloads', () => {
+  it('are refused wherever they are, located, on every backend alike', () => {
+    const r = parseEventInput(
+      { type: 'a', customer_id: 'c', properties: { notes: ['ok', 'bad\u0000byte'] } },
+      NOW,
+    );
+    expect(r.problems).toEqual([
+      { path: 'properties.notes[1]', message: 'must not contain the NUL character' },
+    ]);
+    const key = parseEventInput({ type: 'a', customer_id: 'c', properties: { 'k\u0000': 1 } }, NOW);
+    expect(key.problems).toEqual([
+      { path: 'properties.k\u0000', message: 'must not contain the NUL character' },
+    ]);
+    expect(
+      parseEventInput({ type: 'a', customer_id: 'c', properties: { n: 'fine' } }, NOW).problems,
+    ).toEqual([]);
+  });
+});

@@ -77,12 +77,16 @@ export function parseEventInput(
     }
   }
 
-  const deep = firstTooDeep(input, MAX_PAYLOAD_DEPTH);
-  if (deep !== null) {
+  const scan = scanPayload(input, MAX_PAYLOAD_DEPTH);
+  if (scan.tooDeep !== null) {
     problems.push({
-      path: deep === '' ? path || '$' : at(deep),
+      path: scan.tooDeep === '' ? path || '$' : at(scan.tooDeep),
       message: `nested deeper than ${MAX_PAYLOAD_DEPTH} levels`,
     });
+  }
+  // PostgreSQL cannot store NUL in text or jsonb; refusing it on every backend keeps one contract.
+  if (scan.nul !== null && problems.every((p) => p.path !== at(scan.nul ?? ''))) {
+    problems.push({ path: at(scan.nul), message: 'must not contain the NUL character' });
   }
 
   if (problems.length > 0 || type === undefined || customerId === undefined) {
@@ -187,15 +191,26 @@ function identifier(
 }
 
 /**
- * The path of the first object or array nested deeper than `maxDepth` below `value`, or null.
+ * One walk over a payload: the path of the first object or array nested deeper than `maxDepth`
+ * below `value`, and of the first string or key holding a NUL character (null when none).
  * Iterative, so a hostile 100,000-level payload cannot overflow the stack while being checked.
  */
-function firstTooDeep(value: unknown, maxDepth: number): string | null {
+function scanPayload(
+  value: unknown,
+  maxDepth: number,
+): { tooDeep: string | null; nul: string | null } {
+  let nul: string | null = null;
   const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: '' }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (typeof item.value === 'string') {
+      if (nul === null && item.value.includes('\u0000')) nul = item.path;
+      continue;
+    }
     if (typeof item.value !== 'object' || item.value === null) continue;
-    if (item.depth > maxDepth) return item.path;
+    if (item.depth > maxDepth) return { tooDeep: item.path, nul };
     for (const [key, child] of Object.entries(item.value)) {
+      if (nul === null && key.includes('\u0000'))
+        nul = item.path === '' ? key : `${item.path}.${key}`;
       const path = Array.isArray(item.value)
         ? `${item.path}[${key}]`
         : item.path === ''
@@ -204,7 +219,7 @@ function firstTooDeep(value: unknown, maxDepth: number): string | null {
       stack.push({ value: child, depth: item.depth + 1, path });
     }
   }
-  return null;
+  return { tooDeep: null, nul };
 }
 
 /** ISO-8601 date-time (with or without zone; without means UTC) or epoch ms; null when neither. */
