@@ -306,6 +306,33 @@ async function expectExactlyOnceInOrder(store: PostgresStore, customers: number)
   );
 }
 
+/** Starts `waymark serve --role api` on `url` and resolves to its address once it listens. */
+async function startApi(
+  url: string,
+): Promise<{ base: string; child: ChildProcess; exited: Promise<number | null> }> {
+  const child = spawn(
+    process.execPath,
+    ['bin/waymark.js', 'serve', '--config', CONFIG, '--role', 'api', '--port', '0'],
+    { cwd: ROOT, env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<number | null>((done) => child.once('exit', done));
+  const entry: WorkerProcess = { id: 'api', child, exited, log: () => '' };
+  running.add(entry);
+  void exited.then(() => running.delete(entry));
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /on (http:\/\/\S+)/u.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    void exited.then((code) => {
+      reject(new Error(`serve --role api exited with ${code}`));
+    });
+  });
+  return { base, child, exited };
+}
+
 describe.skipIf(notReachable !== null)(`scale-out worker processes${skipReason}`, () => {
   it('3 workers, 20,000 events for 2,000 customers, one worker SIGKILLed twice: every message once, in order', async () => {
     const database = await freshDatabase();
@@ -358,6 +385,49 @@ describe.skipIf(notReachable !== null)(`scale-out worker processes${skipReason}`
       await store.close();
     }
   }, 180_000);
+
+  it('serve --role api takes events and commands; only a worker process applies them', async () => {
+    const database = await freshDatabase();
+    const store = database.store;
+    try {
+      const api = await startApi(database.url);
+      const post = (path: string, body: unknown) =>
+        fetch(`${api.base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect((await post('/v1/events', { type: 'signed_up', customer_id: 'a1' })).status).toBe(202);
+      // No worker yet: the API process stores the event and leaves it alone.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(
+        await count(store, `SELECT count(*)::int AS n FROM events WHERE status = 'pending'`),
+      ).toBe(1);
+      expect(await count(store, 'SELECT count(*)::int AS n FROM role_leases')).toBe(0);
+
+      const worker = await startWorker(database.url, 'behind-api');
+      await until(
+        'the event applied by the worker',
+        async () =>
+          (await count(store, `SELECT count(*)::int AS n FROM events WHERE status = 'pending'`)) ===
+          0,
+        20_000,
+      );
+      // A command through the API returns once a worker process has applied it.
+      const enrolled = await post('/v1/journeys/crash_onboarding/enroll', { customer_id: 'a2' });
+      expect(enrolled.status).toBeLessThan(300);
+      expect(await enrolled.json()).toMatchObject({
+        customer_id: 'a2',
+        status: 'active',
+        stage: 's0',
+      });
+      worker.child.kill('SIGTERM');
+      api.child.kill('SIGTERM');
+      expect(await Promise.all([worker.exited, api.exited])).toEqual([0, 0]);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 
   it('SIGTERM while busy finishes the batch, gives its customers and role back and exits 0; a second signal exits at once', async () => {
     const database = await freshDatabase();
