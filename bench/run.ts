@@ -18,6 +18,7 @@ import { channelBenchmark, sendTimeBenchmark } from './bandits.bench.js';
 import { deliveryBenchmark } from './delivery.bench.js';
 import { ingestBenchmark } from './ingest.bench.js';
 import { rulesBenchmark } from './rules.bench.js';
+import { scaleoutBenchmark } from './scaleout.bench.js';
 import { timersBenchmark } from './timers.bench.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
@@ -27,6 +28,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   deliveryBenchmark,
   sendTimeBenchmark,
   channelBenchmark,
+  scaleoutBenchmark,
 ];
 
 function machine(): Record<string, unknown> {

@@ -1,0 +1,461 @@
+/**
+ * Scale-out on PostgreSQL (issue #7): events per second end to end with 1, 2 and 4 `waymark worker`
+ * processes on one database, against the raw PostgreSQL ceiling for the same rows, measured in the
+ * same run.
+ *
+ * Workload: the crash test's journey (test/fixtures/scaleout): each customer sends `signed_up` and
+ * then `step_done` n = 1..9; every event moves the customer one stage on and sends one in-app
+ * message. So one event costs, end to end: the event appended, claimed and marked processed, the
+ * enrollment written, a message and its outbox entry written, the message delivered by a lane
+ * (message and outbox updated) and about four journey events.
+ *
+ * End to end, per worker count: a fresh database; the workers are started (the built CLI, real
+ * processes, default settings) and idle; then this process appends every customer's ten events,
+ * 100 customers (1,000 events) per `appendEvents` call, the way an API process or a stream source
+ * writes them, and the clock runs until every event is processed and every message delivered.
+ * events/s = events / that time (appending included: on this machine the appender shares the two
+ * cores with the workers and PostgreSQL, as an API process would). Correctness is checked after
+ * each run: every message once, every journey complete.
+ *
+ * Ceiling: the same rows (counted per table from the 1-worker run, so nothing is guessed) written
+ * with set-based statements (`unnest` arrays, 1,000 events per chunk) on fresh tables of the same
+ * schema and indexes: the events inserted; then, in a second transaction, the events marked
+ * processed, the enrollments upserted, the messages, outbox entries, journey events and trigger
+ * executions inserted, the wait timers inserted and cancelled; then, in a third, the messages marked delivered and the outbox entries done.
+ * That is the database's own cost for what Waymark stores, with no claiming, no leases, no engine
+ * and no round trip per customer: what no engine on this schema could beat. Measured with one and
+ * with two connections in parallel.
+ *
+ * PostgreSQL is `WAYMARK_BENCH_DATABASE_URL`, else `WAYMARK_TEST_DATABASE_URL`, else
+ * `postgres://postgres@127.0.0.1:5432/postgres` (a maintenance database: the benchmark creates and
+ * drops databases of its own there).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { NewEvent } from '../src/core/index.js';
+import { openPostgresStore, type PostgresStore } from '../src/store/index.js';
+import { formatRate, type Benchmark, type BenchmarkReport, type ReportCheck } from './harness.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CONFIG = join(ROOT, 'test', 'fixtures', 'scaleout');
+const SERVER =
+  process.env['WAYMARK_BENCH_DATABASE_URL'] ??
+  process.env['WAYMARK_TEST_DATABASE_URL'] ??
+  'postgres://postgres@127.0.0.1:5432/postgres';
+const STEPS = 10;
+const WORKER_COUNTS = [1, 2, 4] as const;
+/** Customers per append call (ten events each). */
+const APPEND_CUSTOMERS = 100;
+
+/** Published figures this is compared with (not measured here). */
+const PUBLISHED = [
+  [
+    'Temporal',
+    '~1,000 state transitions/s',
+    'one history shard set on a 2-vCPU PostgreSQL (Temporal’s own sizing guidance)',
+  ],
+  ['Hatchet', '2,000 task runs/s', 'on an 8-vCPU PostgreSQL (Hatchet’s published benchmark)'],
+] as const;
+
+async function admin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: SERVER, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, migrated database; `drop` removes it. */
+async function freshDatabase(): Promise<{
+  url: string;
+  store: PostgresStore;
+  drop: () => Promise<void>;
+}> {
+  const name = `waymark_bench_${randomBytes(6).toString('hex')}`;
+  await admin((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(SERVER);
+  url.pathname = `/${name}`;
+  const store = openPostgresStore({ connectionString: url.href, poolSize: 4 });
+  await store.migrate();
+  return {
+    url: url.href,
+    store,
+    drop: async () => {
+      await store.close();
+      await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+async function startWorker(url: string, id: string): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['bin/waymark.js', 'worker', '--config', CONFIG, '--worker-id', id],
+    { cwd: ROOT, env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', done));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('waymark: worker')) resolve();
+    });
+    void exited.then((code) => {
+      reject(new Error(`worker ${id} exited with ${code}: ${errors}`));
+    });
+  });
+  return { child, exited };
+}
+
+/** Each customer's ten events, customer after customer, in append-sized chunks. */
+function eventChunks(customers: number, at: number): NewEvent[][] {
+  const chunks: NewEvent[][] = [];
+  for (let first = 0; first < customers; first += APPEND_CUSTOMERS) {
+    const chunk: NewEvent[] = [];
+    for (let c = first; c < Math.min(customers, first + APPEND_CUSTOMERS); c++) {
+      const customerId = `c${String(c).padStart(7, '0')}`;
+      chunk.push({ type: 'signed_up', customerId, occurredAt: at, payload: {} });
+      for (let n = 1; n < STEPS; n++) {
+        chunk.push({ type: 'step_done', customerId, occurredAt: at, payload: { n } });
+      }
+    }
+    chunks.push(chunk);
+  }
+  return chunks;
+}
+
+async function count(store: PostgresStore, sql: string): Promise<number> {
+  return (await store.query<{ n: number }>(sql))[0]?.n ?? 0;
+}
+
+/** Rows per table after a run: what the ceiling writes. */
+interface RowCounts {
+  events: number;
+  enrollments: number;
+  messages: number;
+  outbox: number;
+  journeyEvents: number;
+  triggerExecutions: number;
+  decisions: number;
+  /** Timers written (the journey's wait timeouts), most of them cancelled again. */
+  timers: number;
+}
+
+async function rowCounts(store: PostgresStore): Promise<RowCounts> {
+  const n = (table: string) => count(store, `SELECT count(*)::int AS n FROM ${table}`);
+  return {
+    events: await n('events'),
+    enrollments: await n('journey_enrollments'),
+    messages: await n('messages'),
+    outbox: await n('outbox'),
+    journeyEvents: await n('journey_events'),
+    triggerExecutions: await n('trigger_executions'),
+    decisions: await n('decisions'),
+    timers: await n('timers'),
+  };
+}
+
+interface EndToEnd {
+  workers: number;
+  events: number;
+  seconds: number;
+  appendSeconds: number;
+  perSecond: number;
+  counts: RowCounts;
+  checks: ReportCheck[];
+}
+
+async function endToEnd(workers: number, customers: number): Promise<EndToEnd> {
+  const database = await freshDatabase();
+  const running: WorkerProcess[] = [];
+  try {
+    for (let i = 0; i < workers; i++) {
+      running.push(await startWorker(database.url, `bench-${i + 1}`));
+    }
+    const events = customers * STEPS;
+    const chunks = eventChunks(customers, Date.now());
+    const started = performance.now();
+    for (const chunk of chunks) await database.store.appendEvents(chunk, Date.now());
+    const appended = performance.now();
+    for (;;) {
+      const pending = await count(
+        database.store,
+        `SELECT count(*)::int AS n FROM events WHERE status = 'pending'`,
+      );
+      const delivered = await count(
+        database.store,
+        `SELECT count(*)::int AS n FROM messages WHERE status = 'delivered'`,
+      );
+      if (pending === 0 && delivered === events) break;
+      if (performance.now() - started > 600_000)
+        throw new Error('the run did not finish in 10 min');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const counts = await rowCounts(database.store);
+    const duplicates = await count(
+      database.store,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM messages
+        GROUP BY customer_id, step_id HAVING count(*) > 1) d`,
+    );
+    const completed = await count(
+      database.store,
+      `SELECT count(*)::int AS n FROM journey_enrollments WHERE status = 'completed'`,
+    );
+    const checks: ReportCheck[] = [
+      {
+        name: `${workers} worker(s): every message once, every journey complete`,
+        passed: counts.messages === events && duplicates === 0 && completed === customers,
+        detail: `${counts.messages} messages for ${events} expected, ${duplicates} duplicated, ${completed} of ${customers} journeys complete`,
+      },
+    ];
+    return {
+      workers,
+      events,
+      seconds,
+      appendSeconds: (appended - started) / 1000,
+      perSecond: events / seconds,
+      counts,
+      checks,
+    };
+  } finally {
+    for (const worker of running) worker.child.kill('SIGTERM');
+    await Promise.all(running.map((worker) => worker.exited));
+    await database.drop();
+  }
+}
+
+/**
+ * Writes `counts` worth of rows set-based, in chunks of `chunkEvents` events, over `connections`
+ * connections in parallel (each takes every n-th chunk); resolves to events per second.
+ */
+async function ceiling(counts: RowCounts, connections: number): Promise<number> {
+  const database = await freshDatabase();
+  const clients: pg.Client[] = [];
+  try {
+    for (let i = 0; i < connections; i++) {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      clients.push(client);
+    }
+    const chunkEvents = APPEND_CUSTOMERS * STEPS;
+    const chunks = Math.ceil(counts.events / chunkEvents);
+    const per = (total: number) => total / counts.events;
+    const now = Date.now() / 1000;
+    const started = performance.now();
+    await Promise.all(
+      clients.map(async (client, lane) => {
+        for (let chunk = lane; chunk < chunks; chunk += connections) {
+          await writeChunk(client, chunk, chunkEvents, per, counts, now);
+        }
+      }),
+    );
+    return counts.events / ((performance.now() - started) / 1000);
+  } finally {
+    await Promise.all(clients.map((client) => client.end()));
+    await database.drop();
+  }
+}
+
+/** `length` text ids `prefix-chunk-i`. */
+function ids(prefix: string, chunk: number, length: number): string[] {
+  return Array.from({ length }, (_, i) => `${prefix}-${chunk}-${i}`);
+}
+
+async function writeChunk(
+  client: pg.Client,
+  chunk: number,
+  events: number,
+  per: (total: number) => number,
+  counts: RowCounts,
+  now: number,
+): Promise<void> {
+  const customers = ids('c', chunk, Math.round(events * per(counts.enrollments)));
+  const customerOf = (i: number) => customers[i % customers.length] ?? 'c';
+  const eventIds = ids('e', chunk, events);
+  const messageIds = ids('m', chunk, Math.round(events * per(counts.messages)));
+  const outboxKeys = ids('o', chunk, Math.round(events * per(counts.outbox)));
+  const journeyEvents = Math.round(events * per(counts.journeyEvents));
+  const executions = Math.round(events * per(counts.triggerExecutions));
+  const decisions = ids('d', chunk, Math.round(events * per(counts.decisions)));
+  const timers = ids('t', chunk, Math.round(events * per(counts.timers)));
+  // 1. Ingest: the events.
+  await client.query(
+    `INSERT INTO events (id, customer_id, type, occurred_at, received_at, payload)
+     SELECT id, c, 'step_done', to_timestamp($3), to_timestamp($3), '{"n": 1}'::jsonb
+       FROM unnest($1::text[], $2::text[]) AS u(id, c)`,
+    [eventIds, eventIds.map((_, i) => customerOf(i)), now],
+  );
+  // 2. Processing: events processed, enrollments, messages, outbox, journey events, executions.
+  await client.query('BEGIN');
+  await client.query(
+    `UPDATE events SET status = 'processed', processed_at = to_timestamp($2) WHERE id = ANY($1::text[])`,
+    [eventIds, now],
+  );
+  await client.query(
+    `INSERT INTO journey_enrollments (id, journey_id, journey_version, customer_id, status, stage,
+       step_id, state, holdout, enrolled_at, updated_at)
+     SELECT 'enr-' || c, 'crash_onboarding', 1, c, 'completed', 's9', NULL, '{"stage":"s9"}'::jsonb,
+            false, to_timestamp($2), to_timestamp($2)
+       FROM unnest($1::text[]) AS u(c)
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, stage = excluded.stage,
+       state = excluded.state, updated_at = excluded.updated_at`,
+    [customers, now],
+  );
+  await client.query(
+    `INSERT INTO messages (id, customer_id, journey_id, enrollment_id, step_id, channel, priority,
+       status, content, idempotency_key, created_at, updated_at, send_at)
+     SELECT id, c, 'crash_onboarding', 'enr-' || c, 'm1', 'in_app', 'normal', 'queued',
+            '{"title":"step 1","body":"Message 1 of 10"}'::jsonb, 'k-' || id,
+            to_timestamp($3), to_timestamp($3), to_timestamp($3)
+       FROM unnest($1::text[], $2::text[]) AS u(id, c)`,
+    [messageIds, messageIds.map((_, i) => customerOf(i)), now],
+  );
+  await client.query(
+    `INSERT INTO outbox (kind, idempotency_key, payload, available_at, status, lane)
+     SELECT 'message', key, '{"message_id":"m"}'::jsonb, to_timestamp($2), 'pending', 'in_app'
+       FROM unnest($1::text[]) AS u(key)`,
+    [outboxKeys, now],
+  );
+  await client.query(
+    `INSERT INTO journey_events (type, journey_id, customer_id, occurred_at, data)
+     SELECT 'step.completed', 'crash_onboarding', c, to_timestamp($2),
+            '{"stage":"s1","step_id":"m1","channel":"in_app"}'::jsonb
+       FROM unnest($1::text[]) AS u(c)`,
+    [Array.from({ length: journeyEvents }, (_, i) => customerOf(i)), now],
+  );
+  if (executions > 0) {
+    await client.query(
+      `INSERT INTO trigger_executions (trigger_name, customer_id, event_seq, executed_at,
+         processing_time_ms, fired)
+       SELECT 'journey:crash_onboarding', c, 1, to_timestamp($2), 0.01, true
+         FROM unnest($1::text[]) AS u(c)`,
+      [Array.from({ length: executions }, (_, i) => customerOf(i)), now],
+    );
+  }
+  if (decisions.length > 0) {
+    await client.query(
+      `INSERT INTO decisions (id, customer_id, kind, subject, at, explanation)
+       SELECT id, 'c', 'journey', 'e', to_timestamp($2), '{}'::jsonb FROM unnest($1::text[]) AS u(id)`,
+      [decisions, now],
+    );
+  }
+  if (timers.length > 0) {
+    // The wait's timeout timer of each stage: set, then cancelled when the awaited event came.
+    await client.query(
+      `INSERT INTO timers (id, customer_id, enrollment_id, kind, due_at, payload, status)
+       SELECT id, c, 'enr-' || c, 'wait_timeout', to_timestamp($3) + interval '30 days',
+              '{"step":"s1.1"}'::jsonb, 'pending'
+         FROM unnest($1::text[], $2::text[]) AS u(id, c)`,
+      [timers, timers.map((_, i) => customerOf(i)), now],
+    );
+    await client.query(`UPDATE timers SET status = 'cancelled' WHERE id = ANY($1::text[])`, [
+      timers,
+    ]);
+  }
+  await client.query('COMMIT');
+  // 3. Delivery: messages delivered, outbox entries done.
+  await client.query('BEGIN');
+  await client.query(
+    `UPDATE messages SET status = 'delivered', sent_at = to_timestamp($2), updated_at = to_timestamp($2),
+       attempts = 1, provider = 'internal', provider_message_id = id WHERE id = ANY($1::text[])`,
+    [messageIds, now],
+  );
+  await client.query(`UPDATE outbox SET status = 'done' WHERE idempotency_key = ANY($1::text[])`, [
+    outboxKeys,
+  ]);
+  await client.query('COMMIT');
+}
+
+export const scaleoutBenchmark: Benchmark = {
+  name: 'scaleout',
+  description:
+    'PostgreSQL: events/s end to end with 1, 2 and 4 waymark worker processes, against the raw set-based ceiling for the same rows',
+  async run(options): Promise<BenchmarkReport> {
+    const quick = options.samples !== undefined && options.samples < 5;
+    const customers = quick ? 1_000 : 5_000;
+    try {
+      await admin((client) => client.query('SELECT 1'));
+    } catch (error) {
+      return {
+        tables: [],
+        checks: [
+          {
+            name: 'PostgreSQL reachable',
+            passed: false,
+            detail: `${SERVER}: ${String(error)} (set WAYMARK_BENCH_DATABASE_URL)`,
+          },
+        ],
+        data: null,
+      };
+    }
+    const server = await admin(async (client) => {
+      const rows = await client.query<{ server_version: string }>('SHOW server_version');
+      return rows.rows[0]?.server_version ?? 'unknown';
+    });
+    const runs: EndToEnd[] = [];
+    for (const workers of WORKER_COUNTS) {
+      runs.push(await endToEnd(workers, customers));
+      process.stdout.write(
+        `  ${workers} worker(s): ${formatRate(runs.at(-1)?.perSecond ?? 0)} events/s\n`,
+      );
+    }
+    const counts = runs[0]?.counts;
+    if (counts === undefined) throw new Error('no run');
+    const ceilings = [await ceiling(counts, 1), await ceiling(counts, 2)];
+    const best = Math.max(...ceilings);
+    const two = runs.find((run) => run.workers === 2);
+    const perEvent = (total: number) => (total / counts.events).toFixed(2);
+    const rows = runs.map((run) => [
+      `${run.workers} worker process${run.workers === 1 ? '' : 'es'}`,
+      run.events.toLocaleString('en-US'),
+      run.seconds.toFixed(2),
+      run.appendSeconds.toFixed(2),
+      formatRate(run.perSecond),
+      `${Math.round((run.perSecond / best) * 100)}%`,
+    ]);
+    rows.push(
+      ...ceilings.map((rate, i) => [
+        `ceiling: set-based SQL, ${i + 1} connection${i === 0 ? '' : 's'}`,
+        counts.events.toLocaleString('en-US'),
+        (counts.events / rate).toFixed(2),
+        '',
+        formatRate(rate),
+        `${Math.round((rate / best) * 100)}%`,
+      ]),
+    );
+    const checks: ReportCheck[] = runs.flatMap((run) => run.checks);
+    return {
+      tables: [
+        {
+          title: `Scale-out on PostgreSQL ${server}: ${customers.toLocaleString('en-US')} customers × ${STEPS} events, ${cpus().length} cores shared by the workers, PostgreSQL and the appender`,
+          columns: ['Run', 'Events', 'Seconds', 'of which appending', 'Events/s', 'of the ceiling'],
+          rows,
+          notes: [
+            `Rows per event (from the 1-worker run, written by the ceiling too): ${perEvent(counts.enrollments)} enrollments, ${perEvent(counts.messages)} messages, ${perEvent(counts.outbox)} outbox entries, ${perEvent(counts.journeyEvents)} journey events, ${perEvent(counts.triggerExecutions)} trigger executions, ${perEvent(counts.decisions)} decisions, ${perEvent(counts.timers)} timers.`,
+            `Goal (issue #7): ≥ 8,000 events/s with 2 workers and ≥ 40% of the ceiling; measured ${formatRate(two?.perSecond ?? 0)} events/s, ${Math.round(((two?.perSecond ?? 0) / best) * 100)}%.`,
+            ...PUBLISHED.map(
+              ([name, figure, where]) =>
+                `${name} (published, not measured here): ${figure}, ${where}.`,
+            ),
+          ],
+        },
+      ],
+      checks,
+      data: { customers, server, runs, ceilings },
+    };
+  },
+};
