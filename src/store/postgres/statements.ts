@@ -238,12 +238,14 @@ export const SQL = {
            AS u(id, status, error, at, read_at, engaged_at)
      WHERE m.id = u.id`,
   journeyEventsLock: 'SELECT pg_advisory_xact_lock($1::bigint)',
+  /** $1: a JSON array of `{type, journey_id, customer_id, occurred_at (epoch ms), data}`. */
   insertJourneyEvents: `
     INSERT INTO journey_events (type, journey_id, customer_id, occurred_at, data)
-    SELECT u.type, u.journey_id, u.customer_id, to_timestamp(u.occurred_at / 1000), u.data
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::jsonb[])
-           WITH ORDINALITY AS u(type, journey_id, customer_id, occurred_at, data, n)
-     ORDER BY u.n`,
+    SELECT r.type, r.journey_id, r.customer_id, to_timestamp(r.occurred_at / 1000), r.data
+      FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (type text, journey_id text,
+                      customer_id text, occurred_at float8, data jsonb))
+           WITH ORDINALITY AS r(type, journey_id, customer_id, occurred_at, data, n)
+     ORDER BY r.n`,
   insertOutbox: `
     INSERT INTO outbox (kind, idempotency_key, payload, available_at, attempts, status, lane)
     SELECT u.kind, u.key, u.payload, to_timestamp(u.available_at / 1000), u.attempts, u.status,
