@@ -35,7 +35,7 @@ import type { Benchmark, BenchmarkReport, MeasureOptions, ReportTable } from './
 
 const DAY = 86_400_000;
 const WEEKS = 4;
-const START = Date.parse('2026-03-02T00:00:00Z'); // a Monday; US DST starts in week 2, EU in week 4
+const START = Date.parse('2026-03-02T00:00:00Z'); // a Monday; US clocks change on day 7, EU ones in week 4
 const QUIET: DailyWindow = { startMinute: 22 * 60, endMinute: 8 * 60 };
 const ZONES = [
   'America/Los_Angeles',
@@ -227,9 +227,7 @@ function runSendTime(
   seed: number,
   violations: { count: number },
 ): ArmResult {
-  // The same response draws for both arms where they send at the same moment would need common
-  // random numbers per (customer, moment); independent streams per arm are simpler and the CI
-  // over seeds covers the noise.
+  // The arm's own stream drives its Thompson draws; what happens to a message comes from `chance`.
   const random = randomFor('send-time', arm, String(seed));
   const learning = new EngagementLearning();
   const ledgers = new Map<string, ContactRecord[]>(customers.map((c) => [c.id, []]));
@@ -237,7 +235,10 @@ function runSendTime(
   for (let day = 0; day < WEEKS * 7; day++) {
     for (const customer of customers) {
       const ledger = ledgers.get(customer.id) ?? [];
-      const now = askedAt(customer, day, random);
+      // Common random numbers: every arm gets the same ask time and the same response draw for a
+      // customer's message of the day, so the arms differ only by their choices.
+      const chance = randomFor('message', String(seed), customer.id, String(day));
+      const now = askedAt(customer, day, chance);
       let at: number;
       let violation = false;
       if (arm === 'optimizer' || arm === 'plain_ts') {
@@ -262,7 +263,7 @@ function runSendTime(
         at = nextNine(now, customer.zone);
       }
       if (violation) violations.count++;
-      const hit = random() < customer.base * timeAffinity(customer, at);
+      const hit = chance() < customer.base * timeAffinity(customer, at);
       ledger.push({ channel: 'email', at, engaged: hit });
       const messageId = `${customer.id}:${String(day)}`;
       learning.recordSend(
@@ -296,7 +297,9 @@ function runChannel(customers: readonly Customer[], arm: ChannelArm, seed: numbe
       const midnight = DateTime.fromMillis(START, { zone: customer.zone })
         .startOf('day')
         .plus({ days: day });
-      const at = midnight.toMillis() + Math.floor((8 + 14 * random()) * 3_600_000);
+      // Common random numbers across arms, as in the send-time benchmark.
+      const chance = randomFor('message', String(seed), customer.id, String(day));
+      const at = midnight.toMillis() + Math.floor((8 + 14 * chance()) * 3_600_000);
       let channel: string = arm;
       if (arm === 'selector' || arm === 'plain_ts') {
         learning.observeLedger(customer.id, ledger, customer.zone, at);
@@ -316,7 +319,7 @@ function runChannel(customers: readonly Customer[], arm: ChannelArm, seed: numbe
           channelChance(customer, c, at) > channelChance(customer, best, at) ? c : best,
         );
       }
-      const hit = random() < channelChance(customer, channel, at);
+      const hit = chance() < channelChance(customer, channel, at);
       ledger.push({ channel, at, engaged: hit });
       const messageId = `${customer.id}:${String(day)}`;
       learning.recordSend(
