@@ -235,19 +235,25 @@ async function endToEnd(workers: number, customers: number): Promise<EndToEnd> {
     const started = performance.now();
     for (const chunk of chunks) await database.store.appendEvents(chunk, Date.now());
     const appended = performance.now();
+    // Polled cheaply (the pending events are a partial index), so the benchmark's own queries
+    // cost the database next to nothing; the messages are counted once the events are done.
     for (;;) {
       const pending = await count(
         database.store,
         `SELECT count(*)::int AS n FROM events WHERE status = 'pending'`,
       );
-      const delivered = await count(
-        database.store,
-        `SELECT count(*)::int AS n FROM messages WHERE status = 'delivered'`,
-      );
-      if (pending === 0 && delivered === events) break;
+      if (
+        pending === 0 &&
+        (await count(
+          database.store,
+          `SELECT count(*)::int AS n FROM messages WHERE status = 'delivered'`,
+        )) === events
+      ) {
+        break;
+      }
       if (performance.now() - started > 600_000)
         throw new Error('the run did not finish in 10 min');
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const seconds = (performance.now() - started) / 1000;
     const appenderUsage = process.cpuUsage(appenderBefore);
@@ -305,7 +311,10 @@ async function endToEnd(workers: number, customers: number): Promise<EndToEnd> {
  * Writes `counts` worth of rows set-based, in chunks of `chunkEvents` events, over `connections`
  * connections in parallel (each takes every n-th chunk); resolves to events per second.
  */
-async function ceiling(counts: RowCounts, connections: number): Promise<number> {
+async function ceiling(
+  counts: RowCounts,
+  connections: number,
+): Promise<{ perSecond: number; cpu: CpuShare }> {
   const database = await freshDatabase();
   const clients: pg.Client[] = [];
   try {
@@ -318,6 +327,8 @@ async function ceiling(counts: RowCounts, connections: number): Promise<number> 
     const chunks = Math.ceil(counts.events / chunkEvents);
     const per = (total: number) => total / counts.events;
     const now = Date.now() / 1000;
+    const databaseBefore = await databaseCpu(database.store);
+    const clientBefore = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       clients.map(async (client, lane) => {
@@ -326,7 +337,17 @@ async function ceiling(counts: RowCounts, connections: number): Promise<number> 
         }
       }),
     );
-    return counts.events / ((performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    const client = process.cpuUsage(clientBefore);
+    const serverCpu = cpuBetween(databaseBefore, await databaseCpu(database.store));
+    return {
+      perSecond: counts.events / seconds,
+      cpu: {
+        workers: null,
+        database: serverCpu === null ? null : (serverCpu / counts.events) * 1000,
+        appender: ((client.user + client.system) / 1e6 / counts.events) * 1000,
+      },
+    };
   } finally {
     await Promise.all(clients.map((client) => client.end()));
     await database.drop();
@@ -479,7 +500,7 @@ export const scaleoutBenchmark: Benchmark = {
     const counts = runs[0]?.counts;
     if (counts === undefined) throw new Error('no run');
     const ceilings = [await ceiling(counts, 1), await ceiling(counts, 2)];
-    const best = Math.max(...ceilings);
+    const best = Math.max(...ceilings.map((c) => c.perSecond));
     const two = runs.find((run) => run.workers === 2);
     const perEvent = (total: number) => (total / counts.events).toFixed(2);
     const cpuText = (value: number | null) => (value === null ? '—' : value.toFixed(2));
@@ -493,14 +514,14 @@ export const scaleoutBenchmark: Benchmark = {
       `${cpuText(run.cpu.workers)} / ${cpuText(run.cpu.database)} / ${cpuText(run.cpu.appender)}`,
     ]);
     rows.push(
-      ...ceilings.map((rate, i) => [
+      ...ceilings.map(({ perSecond: rate, cpu }, i) => [
         `ceiling: set-based SQL, ${i + 1} connection${i === 0 ? '' : 's'}`,
         counts.events.toLocaleString('en-US'),
         (counts.events / rate).toFixed(2),
         '',
         formatRate(rate),
         `${Math.round((rate / best) * 100)}%`,
-        '',
+        `— / ${cpuText(cpu.database)} / ${cpuText(cpu.appender)}`,
       ]),
     );
     const checks: ReportCheck[] = runs.flatMap((run) => run.checks);
