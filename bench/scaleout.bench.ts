@@ -1,7 +1,7 @@
 /**
  * Scale-out on PostgreSQL (issue #7): events per second end to end with 1, 2 and 4 `waymark worker`
- * processes on one database, against the raw PostgreSQL ceiling for the same rows, measured in the
- * same run.
+ * processes on one database (and 2 with `--batch-events 2000`, bigger batches), against the raw
+ * PostgreSQL ceiling for the same rows, measured in the same run.
  *
  * Workload: the crash test's journey (test/fixtures/scaleout): each customer sends `signed_up` and
  * then `step_done` n = 1..9; every event moves the customer one stage on and sends one in-app
@@ -48,7 +48,13 @@ const SERVER =
   process.env['WAYMARK_TEST_DATABASE_URL'] ??
   'postgres://postgres@127.0.0.1:5432/postgres';
 const STEPS = 10;
-const WORKER_COUNTS = [1, 2, 4] as const;
+/** The runs: worker processes, and events per claimed batch (`--batch-events`; default 500). */
+const RUNS = [
+  { workers: 1, batchEvents: null },
+  { workers: 2, batchEvents: null },
+  { workers: 4, batchEvents: null },
+  { workers: 2, batchEvents: 2_000 },
+] as const;
 /** Customers per append call (ten events each). */
 const APPEND_CUSTOMERS = 100;
 
@@ -96,10 +102,22 @@ interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-async function startWorker(url: string, id: string): Promise<WorkerProcess> {
+async function startWorker(
+  url: string,
+  id: string,
+  batchEvents: number | null,
+): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    ['bin/waymark.js', 'worker', '--config', CONFIG, '--worker-id', id],
+    [
+      'bin/waymark.js',
+      'worker',
+      '--config',
+      CONFIG,
+      '--worker-id',
+      id,
+      ...(batchEvents === null ? [] : ['--batch-events', String(batchEvents)]),
+    ],
     { cwd: ROOT, env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let errors = '';
@@ -211,6 +229,7 @@ interface CpuShare {
 
 interface EndToEnd {
   workers: number;
+  batchEvents: number | null;
   events: number;
   seconds: number;
   appendSeconds: number;
@@ -220,12 +239,16 @@ interface EndToEnd {
   cpu: CpuShare;
 }
 
-async function endToEnd(workers: number, customers: number): Promise<EndToEnd> {
+async function endToEnd(
+  workers: number,
+  batchEvents: number | null,
+  customers: number,
+): Promise<EndToEnd> {
   const database = await freshDatabase();
   const running: WorkerProcess[] = [];
   try {
     for (let i = 0; i < workers; i++) {
-      running.push(await startWorker(database.url, `bench-${i + 1}`));
+      running.push(await startWorker(database.url, `bench-${i + 1}`, batchEvents));
     }
     const events = customers * STEPS;
     const chunks = eventChunks(customers, Date.now());
@@ -285,13 +308,14 @@ async function endToEnd(workers: number, customers: number): Promise<EndToEnd> {
     );
     const checks: ReportCheck[] = [
       {
-        name: `${workers} worker(s): every message once, every journey complete`,
+        name: `${label({ workers, batchEvents })}: every message once, every journey complete`,
         passed: counts.messages === events && duplicates === 0 && completed === customers,
         detail: `${counts.messages} messages for ${events} expected, ${duplicates} duplicated, ${completed} of ${customers} journeys complete`,
       },
     ];
     return {
       workers,
+      batchEvents,
       events,
       seconds,
       appendSeconds: (appended - started) / 1000,
@@ -464,6 +488,12 @@ async function writeChunk(
   await client.query('COMMIT');
 }
 
+/** How a run is named in the table. */
+function label(run: { workers: number; batchEvents: number | null }): string {
+  const processes = `${run.workers} worker process${run.workers === 1 ? '' : 'es'}`;
+  return run.batchEvents === null ? processes : `${processes}, --batch-events ${run.batchEvents}`;
+}
+
 export const scaleoutBenchmark: Benchmark = {
   name: 'scaleout',
   description:
@@ -493,21 +523,21 @@ export const scaleoutBenchmark: Benchmark = {
       return rows.rows[0]?.server_version ?? 'unknown';
     });
     const runs: EndToEnd[] = [];
-    for (const workers of WORKER_COUNTS) {
-      runs.push(await endToEnd(workers, customers));
+    for (const run of RUNS) {
+      runs.push(await endToEnd(run.workers, run.batchEvents, customers));
       process.stdout.write(
-        `  ${workers} worker(s): ${formatRate(runs.at(-1)?.perSecond ?? 0)} events/s\n`,
+        `  ${label(run)}: ${formatRate(runs.at(-1)?.perSecond ?? 0)} events/s\n`,
       );
     }
     const counts = runs[0]?.counts;
     if (counts === undefined) throw new Error('no run');
     const ceilings = [await ceiling(counts, 1), await ceiling(counts, 2)];
     const best = Math.max(...ceilings.map((c) => c.perSecond));
-    const two = runs.find((run) => run.workers === 2);
+    const two = runs.find((run) => run.workers === 2 && run.batchEvents === null);
     const perEvent = (total: number) => (total / counts.events).toFixed(2);
     const cpuText = (value: number | null) => (value === null ? '—' : value.toFixed(2));
     const rows = runs.map((run) => [
-      `${run.workers} worker process${run.workers === 1 ? '' : 'es'}`,
+      label(run),
       run.events.toLocaleString('en-US'),
       run.seconds.toFixed(2),
       run.appendSeconds.toFixed(2),

@@ -18,20 +18,30 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Worker flags of `serve` and `worker`, as commander hands them over. */
 export interface WorkerFlags {
+  batchEvents?: string;
   leaseMs?: string;
   deliveryLeaseMs?: string;
   workerId?: string;
 }
 
 /**
- * The worker's tuning from its flags: `--lease-ms` (how long a claimed customer, and the scheduler
- * role, stay with a process that stopped answering), `--delivery-lease-ms` (the same for a claimed
- * message delivery) and `--worker-id` (default host and pid, so the leases table and the logs say
- * which process holds what).
+ * The worker's tuning from its flags: `--batch-events` (events per claimed batch), `--lease-ms`
+ * (how long a claimed customer, and the scheduler role, stay with a process that stopped
+ * answering), `--delivery-lease-ms` (the same for a claimed message delivery) and `--worker-id`
+ * (default host and pid, so the leases table and the logs say which process holds what).
  */
 export function workerOptions(flags: WorkerFlags): WorkerOptions {
   const options: WorkerOptions = { workerId: flags.workerId ?? `${hostname()}-${process.pid}` };
   if (flags.leaseMs !== undefined) options.leaseMs = milliseconds('--lease-ms', flags.leaseMs);
+  if (flags.batchEvents !== undefined) {
+    const events = Number(flags.batchEvents);
+    if (!Number.isInteger(events) || events < 1 || events > 10_000) {
+      throw new InvalidInputError(
+        `--batch-events: expected a whole number from 1 to 10000, got '${flags.batchEvents}'`,
+      );
+    }
+    options.maxEvents = events;
+  }
   if (flags.deliveryLeaseMs !== undefined) {
     options.deliveryLeaseMs = milliseconds('--delivery-lease-ms', flags.deliveryLeaseMs);
   }
@@ -41,6 +51,10 @@ export function workerOptions(flags: WorkerFlags): WorkerOptions {
 /** The flags that register the worker's tuning, shared by `serve` and `worker`. */
 export function addWorkerFlags(command: Command): Command {
   return command
+    .option(
+      '--batch-events <n>',
+      'events per claimed batch; bigger batches spread each commit over more events (default 500)',
+    )
     .option(
       '--lease-ms <ms>',
       'how long a claimed customer stays with a process that stopped answering (default 30000)',
