@@ -197,6 +197,8 @@ export class PostgresStore implements Store {
   readonly #ids: IdSource | undefined;
   readonly #clock: Clock;
   readonly #listenAt: string;
+  /** The LISTEN connection's URL without its password, for its error messages. */
+  readonly #listenWhere: string;
   readonly #applicationName: string;
   readonly #channels: ChangeChannels;
   #schemaChecked = false;
@@ -215,10 +217,11 @@ export class PostgresStore implements Store {
     this.#schema = options.schema;
     this.#ids = options.ids;
     this.#clock = options.clock ?? systemClock;
-    if (options.listenConnectionString !== undefined) {
-      parseDatabaseUrl(options.listenConnectionString);
-    }
     this.#listenAt = options.listenConnectionString ?? options.connectionString;
+    this.#listenWhere =
+      options.listenConnectionString === undefined
+        ? url.redacted
+        : parseDatabaseUrl(options.listenConnectionString).redacted;
     this.#applicationName = options.applicationName ?? 'waymark';
     this.#channels = changeChannels(options.schema);
     this.#pool = createPool(
@@ -644,7 +647,7 @@ export class PostgresStore implements Store {
       applicationName: `${this.#applicationName}-listen`,
       onChange,
       onListening: (listening, error) => {
-        onListening(listening, error === null ? null : toStoreError(error, this.#where));
+        onListening(listening, error === null ? null : toStoreError(error, this.#listenWhere));
       },
     });
     this.#watches.add(listener);
