@@ -1,4 +1,4 @@
-import { InvalidInputError } from './contract.js';
+import { InvalidInputError, type PageResult } from './contract.js';
 
 /**
  * Keyset pagination cursors, shared by every backend so that a cursor from one page of a listing
@@ -48,4 +48,15 @@ export function checkPageLimit(limit: number): void {
 
 function invalidCursor(cursor: string): InvalidInputError {
   return new InvalidInputError('invalid pagination cursor', { cursor }, 'INVALID_CURSOR');
+}
+
+/**
+ * The page of `limit` items out of `limit + 1` fetched (the extra one says whether a next page
+ * exists), with the cursor of its last item.
+ */
+export function toPage<T>(items: T[], limit: number, keyOf: (item: T) => CursorKey): PageResult<T> {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const page = items.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page, nextCursor: last === undefined ? null : encodeCursor(keyOf(last)) };
 }

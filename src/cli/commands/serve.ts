@@ -1,19 +1,16 @@
 import type { Command } from 'commander';
 import { buildApi } from '../../api/index.js';
 import { loadConfig } from '../../config/index.js';
-import { InvalidInputError, jsonLogger } from '../../core/index.js';
-import { createMetrics } from '../../observability/index.js';
+import { InvalidInputError } from '../../core/index.js';
 import { openSources } from '../../sources/index.js';
 import type { CommandContext } from '../program.js';
 import {
-  openServerEngine,
+  openServerProcess,
   parsePort,
   untilStopped,
   addWorkerFlags,
-  workerOptions,
   type WorkerFlags,
 } from './server-process.js';
-import { openTargetStore, resolveStoreTarget } from './store-target.js';
 
 /** Options of `waymark serve`; flags win over the config's `server` section. */
 interface ServeOptions extends WorkerFlags {
@@ -64,33 +61,13 @@ export function registerServeCommand(program: Command, context: CommandContext):
     const server = loaded.config.server;
     const port = options.port === undefined ? server.port : parsePort('--port', options.port);
     const host = options.host ?? server.host;
-    const worker = workerOptions(options);
-    const target = resolveStoreTarget(
-      {
-        databaseUrl: options.databaseUrl,
-        data: options.data,
-        server,
-        configPath: options.config,
-      },
-      context.env,
-    );
-    const log = jsonLogger((line) => {
-      context.io.stderr(line);
-    });
-    const metrics = createMetrics({ log });
-    const store = await openTargetStore(target, {
-      listenDatabaseUrl: options.listenDatabaseUrl ?? context.env['DATABASE_LISTEN_URL'],
-    });
-    const engine = await openServerEngine({
+    const { target, log, metrics, engine } = await openServerProcess(
       loaded,
-      store,
-      log,
-      metrics,
-      seed: options.seed ?? 'waymark',
-      env: context.env,
-      worker,
-      api: true,
-    });
+      options,
+      context.env,
+      context.io,
+      true,
+    );
     // server.sources (NATS JetStream): WAYMARK_NATS_URL and auth secrets from this environment.
     const sources = openSources(server.sources, {
       ingest: (events) => engine.ingest(events),

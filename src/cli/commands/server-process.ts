@@ -8,10 +8,17 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 
 import type { LoadedConfig, WaymarkConfig } from '../../config/index.js';
-import { InvalidInputError, systemClock, type Logger, type Store } from '../../core/index.js';
+import {
+  InvalidInputError,
+  jsonLogger,
+  systemClock,
+  type Logger,
+  type Store,
+} from '../../core/index.js';
 import { JourneyEventWebhooks, configuredProviders } from '../../delivery/index.js';
 import { Engine, type FeedbackVerification, type WorkerOptions } from '../../engine/index.js';
-import type { Metrics } from '../../observability/index.js';
+import { createMetrics, type Metrics } from '../../observability/index.js';
+import { openTargetStore, resolveStoreTarget, type StoreTarget } from './store-target.js';
 
 /** The environment a command was given. */
 type Env = Readonly<Record<string, string | undefined>>;
@@ -87,6 +94,67 @@ export interface ServerEngineInputs {
   worker: WorkerOptions;
   /** Whether this process serves the API (and so provider callbacks, which are verified). */
   api: boolean;
+}
+
+/** The flags `serve` and `worker` share besides the worker's tuning. */
+export interface ServerProcessFlags extends WorkerFlags {
+  config: string;
+  data?: string;
+  databaseUrl?: string;
+  listenDatabaseUrl?: string;
+  seed?: string;
+}
+
+/** A server process's parts, opened but not started. */
+export interface ServerProcess {
+  worker: WorkerOptions;
+  target: StoreTarget;
+  log: Logger;
+  metrics: Metrics;
+  store: Store;
+  engine: Engine;
+}
+
+/**
+ * Opens what `serve` and `worker` both run on: the worker's tuning (flags checked before anything
+ * opens), the store the flags, environment and config name, the JSON log, the metrics and the
+ * engine. The caller starts the engine in its role.
+ */
+export async function openServerProcess(
+  loaded: LoadedConfig,
+  flags: ServerProcessFlags,
+  env: Env,
+  io: { stderr(line: string): void },
+  api: boolean,
+): Promise<ServerProcess> {
+  const worker = workerOptions(flags);
+  const target = resolveStoreTarget(
+    {
+      databaseUrl: flags.databaseUrl,
+      data: flags.data,
+      server: loaded.config.server,
+      configPath: flags.config,
+    },
+    env,
+  );
+  const log = jsonLogger((line) => {
+    io.stderr(line);
+  });
+  const metrics = createMetrics({ log });
+  const store = await openTargetStore(target, {
+    listenDatabaseUrl: flags.listenDatabaseUrl ?? env['DATABASE_LISTEN_URL'],
+  });
+  const engine = await openServerEngine({
+    loaded,
+    store,
+    log,
+    metrics,
+    seed: flags.seed ?? 'waymark',
+    env,
+    worker,
+    api,
+  });
+  return { worker, target, log, metrics, store, engine };
 }
 
 /** Opens the engine of a server process (API, worker or both); the caller starts it in its role. */

@@ -2,19 +2,17 @@ import { createServer, type Server } from 'node:http';
 
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { jsonLogger, type Logger } from '../../core/index.js';
+import type { Logger } from '../../core/index.js';
 import type { Engine } from '../../engine/index.js';
-import { createMetrics, type Metrics } from '../../observability/index.js';
+import type { Metrics } from '../../observability/index.js';
 import type { CommandContext } from '../program.js';
 import {
-  openServerEngine,
+  openServerProcess,
   parsePort,
   untilStopped,
   addWorkerFlags,
-  workerOptions,
   type WorkerFlags,
 } from './server-process.js';
-import { openTargetStore, resolveStoreTarget } from './store-target.js';
 
 /** Options of `waymark worker`. */
 interface WorkerCommandOptions extends WorkerFlags {
@@ -61,36 +59,15 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
     .option('--seed <seed>', 'seed of random choices; the same as the API processes');
   addWorkerFlags(command).action(async (options: WorkerCommandOptions) => {
     const loaded = await loadConfig(options.config);
-    const server = loaded.config.server;
     const metricsPort =
       options.metricsPort === undefined ? null : parsePort('--metrics-port', options.metricsPort);
-    const worker = workerOptions(options);
-    const target = resolveStoreTarget(
-      {
-        databaseUrl: options.databaseUrl,
-        data: options.data,
-        server,
-        configPath: options.config,
-      },
-      context.env,
-    );
-    const log = jsonLogger((line) => {
-      context.io.stderr(line);
-    });
-    const metrics = createMetrics({ log });
-    const store = await openTargetStore(target, {
-      listenDatabaseUrl: options.listenDatabaseUrl ?? context.env['DATABASE_LISTEN_URL'],
-    });
-    const engine = await openServerEngine({
+    const { worker, target, log, metrics, store, engine } = await openServerProcess(
       loaded,
-      store,
-      log,
-      metrics,
-      seed: options.seed ?? 'waymark',
-      env: context.env,
-      worker,
-      api: false,
-    });
+      options,
+      context.env,
+      context.io,
+      false,
+    );
     metrics.watchStore(store);
     engine.start('worker');
     const probe =

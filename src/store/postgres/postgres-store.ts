@@ -26,7 +26,8 @@
 import type pg from 'pg';
 
 import { StoreError } from '../errors.js';
-import { checkPageLimit, decodeCursor, encodeCursor } from '../cursor.js';
+import { checkClaimOptions, emptyWork } from '../claims.js';
+import { checkPageLimit, decodeCursor, toPage } from '../cursor.js';
 import { InvalidInputError, NotFoundError, randomIds, systemClock } from '../contract.js';
 import type {
   AlertRecord,
@@ -1811,43 +1812,6 @@ function foldRetries(retries: DeliveryOutcomes['retries']): {
 }
 
 // ---- small parts -------------------------------------------------------------------------------
-
-function emptyWork(customerId: string): CustomerWork {
-  return {
-    customerId,
-    customer: null,
-    events: [],
-    timers: [],
-    enrollments: [],
-    triggerStates: {},
-    schedulePlans: [],
-    contacts: [],
-  };
-}
-
-function checkClaimOptions(options: ClaimOptions): void {
-  const counts = { maxEvents: options.maxEvents, maxTimers: options.maxTimers };
-  for (const [name, value] of Object.entries(counts)) {
-    if (!Number.isInteger(value) || value < 0) {
-      throw new InvalidInputError(`${name} must be a non-negative integer, got ${value}`);
-    }
-  }
-  if (!Number.isFinite(options.leaseMs) || options.leaseMs <= 0) {
-    throw new InvalidInputError(`leaseMs must be a positive number, got ${options.leaseMs}`);
-  }
-}
-
-/** The page of `limit` items out of `limit + 1` fetched, with the cursor of its last item. */
-function toPage<T>(
-  items: T[],
-  limit: number,
-  keyOf: (item: T) => (string | number)[],
-): PageResult<T> {
-  if (items.length <= limit) return { items, nextCursor: null };
-  const page = items.slice(0, limit);
-  const last = page.at(-1);
-  return { items: page, nextCursor: last === undefined ? null : encodeCursor(keyOf(last)) };
-}
 
 /** SQL of an instant parameter. */
 function instant(placeholder: string): string {

@@ -14,7 +14,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { StoreError } from '../errors.js';
-import { checkPageLimit, decodeCursor, encodeCursor } from '../cursor.js';
+import { checkClaimOptions, emptyWork } from '../claims.js';
+import { checkPageLimit, decodeCursor, toPage } from '../cursor.js';
 import {
   InvalidInputError,
   NotFoundError,
@@ -1275,48 +1276,11 @@ function insertJourneyEvent(q: Statements, event: JourneyEventRecord): void {
   );
 }
 
-function emptyWork(customerId: string, events: StoredEvent[]): CustomerWork {
-  return {
-    customerId,
-    customer: null,
-    events,
-    timers: [],
-    enrollments: [],
-    triggerStates: {},
-    schedulePlans: [],
-    contacts: [],
-  };
-}
-
-function checkClaimOptions(options: ClaimOptions): void {
-  const counts = { maxEvents: options.maxEvents, maxTimers: options.maxTimers };
-  for (const [name, value] of Object.entries(counts)) {
-    if (!Number.isInteger(value) || value < 0) {
-      throw new InvalidInputError(`${name} must be a non-negative integer, got ${value}`);
-    }
-  }
-  if (!Number.isFinite(options.leaseMs) || options.leaseMs <= 0) {
-    throw new InvalidInputError(`leaseMs must be a positive number, got ${options.leaseMs}`);
-  }
-}
-
 /** A role's lease must end after it starts: zero or less would hand the role out and take it back at once. */
 function checkRoleLease(leaseMs: number): void {
   if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
     throw new InvalidInputError(`leaseMs must be a positive number, got ${leaseMs}`);
   }
-}
-
-/** The page of `limit` items out of `limit + 1` fetched, with the cursor of its last item. */
-function toPage<T>(
-  items: T[],
-  limit: number,
-  keyOf: (item: T) => (string | number)[],
-): PageResult<T> {
-  if (items.length <= limit) return { items, nextCursor: null };
-  const page = items.slice(0, limit);
-  const last = page.at(-1);
-  return { items: page, nextCursor: last === undefined ? null : encodeCursor(keyOf(last)) };
 }
 
 /** WHERE clauses of a listing, from the filters that are set. Column names are code, never input. */
