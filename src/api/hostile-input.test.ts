@@ -415,7 +415,11 @@ describe('odd ids are stored and answered literally', () => {
   });
 
   it('enrolls any non-blank Unicode id through the API and reads it back unchanged', async () => {
+    // Ids earlier tests in this file enrolled ("." among them) would answer 409, so they are
+    // excluded up front rather than left for the generator to stumble on.
     const seen = new Set<string>();
+    const enrollments = await app.inject('/v1/enrollments?journey_id=onboarding&limit=1000');
+    for (const e of enrollments.json().items as { customer_id: string }[]) seen.add(e.customer_id);
     await fc.assert(
       fc.asyncProperty(
         fc
