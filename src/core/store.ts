@@ -299,6 +299,24 @@ export interface StoreWatch {
   close(): Promise<void>;
 }
 
+/**
+ * Conditions of `Store.registerModel`, for a writer that builds each version from the one before
+ * (the engine's engagement learning merges the newest stored snapshot with its own increments).
+ */
+export interface RegisterModelOptions {
+  /**
+   * Store the model only if the newest version of its name is this one (0: the name has none
+   * yet); otherwise store nothing and throw `STORE_CONFLICT`. Without it a read-merge-write
+   * registration could silently drop a version another process registered in between.
+   */
+  readonly after?: number;
+  /**
+   * After storing, delete every version of the name but the newest `keep` (an integer ≥ 1), in the
+   * same transaction. Default: every version is kept.
+   */
+  readonly keep?: number;
+}
+
 /** The storage contract. Every method is atomic on its own. */
 export interface Store {
   /** Applies pending numbered migrations; safe to call at every start-up and from several processes. */
@@ -473,8 +491,14 @@ export interface Store {
   /**
    * Stores a model as the next version of its name (1 for a new name) and returns it as stored.
    * Concurrent registrations of one name get distinct versions.
+   *
+   * @throws StoreError `STORE_CONFLICT` when `options.after` is given and another version was
+   *   registered since (nothing is stored or deleted then).
    */
-  registerModel(model: Omit<ModelRecord, 'version'>): Promise<ModelRecord>;
+  registerModel(
+    model: Omit<ModelRecord, 'version'>,
+    options?: RegisterModelOptions,
+  ): Promise<ModelRecord>;
   /** A model version, the newest when `version` is omitted; null when there is none. */
   getModel(name: string, version?: number): Promise<ModelRecord | null>;
   /** Models by name, newest version first; every version, or only the newest of each name. */

@@ -349,6 +349,83 @@ export function describeStoreConformance<S extends Store>(
         );
         expect(registered.map((m) => m.version).sort()).toEqual([1, 2, 3, 4]);
       });
+
+      /** A model of name `m` whose body says which registration it was. */
+      const versionOf = (i: number) => ({
+        name: 'm',
+        kind: 'engagement',
+        createdAt: T0 + i,
+        body: { i },
+        metrics: {},
+        source: 'test',
+      });
+
+      it('registers `after` the newest version only, and stores nothing when another came first', async () => {
+        expect((await store.registerModel(versionOf(1), { after: 0 })).version).toBe(1);
+        expect((await store.registerModel(versionOf(2), { after: 1 })).version).toBe(2);
+        // A writer that read version 1 and merged onto it is refused: version 2 came meanwhile.
+        await expect(store.registerModel(versionOf(3), { after: 1 })).rejects.toMatchObject({
+          code: 'STORE_CONFLICT',
+          details: { name: 'm', after: 1, newest: 2 },
+        });
+        await expect(store.registerModel(versionOf(3), { after: 0 })).rejects.toMatchObject({
+          code: 'STORE_CONFLICT',
+        });
+        expect((await store.listModels({ name: 'm' })).map((m) => m.body)).toEqual([
+          { i: 2 },
+          { i: 1 },
+        ]);
+        // A name without versions is `after: 0`, and nothing else.
+        await expect(
+          store.registerModel({ ...versionOf(1), name: 'n' }, { after: 1 }),
+        ).rejects.toMatchObject({ code: 'STORE_CONFLICT', details: { newest: 0 } });
+        expect(await store.getModel('n')).toBeNull();
+      });
+
+      it('lets exactly one of concurrent registrations `after` the same version through', async () => {
+        await store.registerModel(versionOf(0));
+        const outcomes = await Promise.allSettled(
+          [1, 2, 3, 4].map((i) => store.registerModel(versionOf(i), { after: 1 })),
+        );
+        const stored = outcomes.filter((o) => o.status === 'fulfilled');
+        expect(stored).toHaveLength(1);
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected') {
+            expect(outcome.reason).toMatchObject({ code: 'STORE_CONFLICT' });
+          }
+        }
+        expect((await store.listModels({ name: 'm' })).map((m) => m.version)).toEqual([2, 1]);
+      });
+
+      it('keeps only the newest `keep` versions of the name it registers, numbering on', async () => {
+        await store.registerModel({ ...versionOf(0), name: 'other' });
+        for (let i = 1; i <= 5; i++) await store.registerModel(versionOf(i), { keep: 3 });
+        expect((await store.listModels({ name: 'm' })).map((m) => m.version)).toEqual([5, 4, 3]);
+        expect(await store.getModel('m', 2)).toBeNull();
+        // Versions count on from the newest: a dropped number is never reused.
+        expect((await store.registerModel(versionOf(6), { keep: 1, after: 5 })).version).toBe(6);
+        expect((await store.listModels({ name: 'm' })).map((m) => m.version)).toEqual([6]);
+        // Other names are not touched; a refused registration deletes nothing.
+        expect((await store.listModels({ name: 'other' })).map((m) => m.version)).toEqual([1]);
+        await expect(
+          store.registerModel(versionOf(7), { keep: 1, after: 5 }),
+        ).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+        expect((await store.listModels({ name: 'm' })).map((m) => m.version)).toEqual([6]);
+      });
+
+      it('refuses a `keep` below 1 and an `after` that is not a version', async () => {
+        for (const keep of [0, -1, 1.5, Number.NaN]) {
+          await expect(store.registerModel(versionOf(1), { keep })).rejects.toMatchObject({
+            code: 'MODEL_KEEP_INVALID',
+          });
+        }
+        for (const after of [-1, 0.5, Number.POSITIVE_INFINITY]) {
+          await expect(store.registerModel(versionOf(1), { after })).rejects.toMatchObject({
+            code: 'MODEL_VERSION_INVALID',
+          });
+        }
+        expect(await store.getModel('m')).toBeNull();
+      });
     });
 
     /** Claims the pending event(s) of `customerId` and commits `result` for them. */

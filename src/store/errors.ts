@@ -2,7 +2,8 @@ import { WaymarkError } from './contract.js';
 
 /**
  * Stable codes of the store's errors.
- * - `STORE_CONFLICT`: a uniqueness rule was violated (a record with the same id already exists).
+ * - `STORE_CONFLICT`: a uniqueness rule was violated (a record with the same id already exists),
+ *   or a model was registered `after` a version that is no longer the newest.
  * - `STORE_CONSTRAINT`: a record broke another rule of the schema (missing field, unknown status).
  * - `STORE_VALUE_INVALID`: a value the database cannot store at all (PostgreSQL refuses the NUL
  *   character in text and JSON, and numbers out of a column's range); the input's fault.

@@ -27,6 +27,7 @@ import type pg from 'pg';
 
 import { StoreError } from '../errors.js';
 import { checkClaimOptions, emptyWork } from '../claims.js';
+import { checkModelRegistration, modelVersionConflict } from '../model-registry.js';
 import { checkPageLimit, decodeCursor, toPage } from '../cursor.js';
 import { InvalidInputError, NotFoundError, randomIds, systemClock } from '../contract.js';
 import type {
@@ -61,6 +62,7 @@ import type {
   OutboxKind,
   Page,
   PageResult,
+  RegisterModelOptions,
   SchedulePlanRecord,
   Store,
   StoreChange,
@@ -898,18 +900,23 @@ export class PostgresStore implements Store {
     });
   }
 
-  registerModel(model: Omit<ModelRecord, 'version'>): Promise<ModelRecord> {
+  registerModel(
+    model: Omit<ModelRecord, 'version'>,
+    options: RegisterModelOptions = {},
+  ): Promise<ModelRecord> {
     return this.#run(async () => {
-      if (model.name.trim() === '') {
-        throw new InvalidInputError('a model needs a name', {}, 'MODEL_NAME_INVALID');
-      }
+      checkModelRegistration(model.name, options);
       return this.#transaction(async (db) => {
         // Two registrations of one name would otherwise both read version N and both write N + 1.
         await db.query(SQL.modelLock, [MODEL_LOCK_CLASS, model.name]);
         const next = await db.query<{ version: number }>(SQL.nextModelVersion, [model.name]);
+        const version = next.rows[0]?.version ?? 1;
+        if (options.after !== undefined && version !== options.after + 1) {
+          throw modelVersionConflict(model.name, options.after, version - 1);
+        }
         const stored = await db.query<ModelRow>(SQL.insertModel, [
           model.name,
-          next.rows[0]?.version ?? 1,
+          version,
           model.kind,
           model.createdAt,
           toJson(model.body),
@@ -918,6 +925,9 @@ export class PostgresStore implements Store {
         ]);
         const row = stored.rows[0];
         if (row === undefined) throw new StoreError('STORE_FAILED', 'the model was not stored');
+        if (options.keep !== undefined) {
+          await db.query(SQL.pruneModels, [model.name, version - options.keep]);
+        }
         return modelFromRow(row);
       });
     });

@@ -506,6 +506,8 @@ export const SQL = {
     INSERT INTO models (name, version, kind, created_at, body, metrics, source)
     VALUES ($1, $2, $3, to_timestamp($4::float8 / 1000), $5::jsonb, $6::jsonb, $7)
     RETURNING *`,
+  /** Versions of a name up to $2: the ones `registerModel`'s `keep` drops. */
+  pruneModels: 'DELETE FROM models WHERE name = $1 AND version <= $2',
   latestModel: 'SELECT * FROM models WHERE name = $1 ORDER BY version DESC LIMIT 1',
   modelVersion: 'SELECT * FROM models WHERE name = $1 AND version = $2',
   allModels: 'SELECT * FROM models ORDER BY name, version DESC',

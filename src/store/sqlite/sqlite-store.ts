@@ -15,6 +15,7 @@ import { dirname } from 'node:path';
 
 import { StoreError } from '../errors.js';
 import { checkClaimOptions, emptyWork } from '../claims.js';
+import { checkModelRegistration, modelVersionConflict } from '../model-registry.js';
 import { checkPageLimit, decodeCursor, toPage } from '../cursor.js';
 import {
   InvalidInputError,
@@ -56,6 +57,7 @@ import type {
   OutboxKind,
   PageResult,
   Page,
+  RegisterModelOptions,
   Store,
   TaskRecord,
   TimerRecord,
@@ -918,23 +920,30 @@ export class SqliteStore implements Store {
     });
   }
 
-  registerModel(model: Omit<ModelRecord, 'version'>): Promise<ModelRecord> {
+  registerModel(
+    model: Omit<ModelRecord, 'version'>,
+    options: RegisterModelOptions = {},
+  ): Promise<ModelRecord> {
     return this.#run((q) => {
-      if (model.name.trim() === '') {
-        throw new InvalidInputError('a model needs a name', {}, 'MODEL_NAME_INVALID');
-      }
+      checkModelRegistration(model.name, options);
       const row = this.#db
-        .transaction(() =>
-          q.insertModel.get(
+        .transaction(() => {
+          const version = q.nextModelVersion.get(model.name)?.version ?? 1;
+          if (options.after !== undefined && version !== options.after + 1) {
+            throw modelVersionConflict(model.name, options.after, version - 1);
+          }
+          const stored = q.insertModel.get(
             model.name,
-            q.nextModelVersion.get(model.name)?.version ?? 1,
+            version,
             model.kind,
             model.createdAt,
             toJson(model.body),
             toJson(model.metrics),
             model.source,
-          ),
-        )
+          );
+          if (options.keep !== undefined) q.pruneModels.run(model.name, version - options.keep);
+          return stored;
+        })
         .immediate();
       if (row === undefined) throw new StoreError('STORE_FAILED', 'the model was not stored');
       return modelFromRow(row);

@@ -506,6 +506,10 @@ export function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO models (name, version, kind, created_at, body, metrics, source)
        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     ),
+    /** Versions of a name up to the second argument: the ones `registerModel`'s `keep` drops. */
+    pruneModels: db.prepare<[string, number], never>(
+      'DELETE FROM models WHERE name = ? AND version <= ?',
+    ),
     latestModel: db.prepare<[string], ModelRow>(
       'SELECT * FROM models WHERE name = ? ORDER BY version DESC LIMIT 1',
     ),
