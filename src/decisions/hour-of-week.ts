@@ -61,6 +61,14 @@ export function offsetMs(instant: number, zone: string): number {
   return offset;
 }
 
+/** Dayparts for channel context: 00–06, 06–12, 12–18, 18–24 local. */
+export const DAYPARTS = ['night', 'morning', 'afternoon', 'evening'] as const;
+
+/** The daypart (index into `DAYPARTS`) of an hour-of-week cell. */
+export function daypartOf(cell: number): number {
+  return Math.floor((cell % 24) / 6);
+}
+
 /** The local hour (0–23) of a cell. */
 export function hourOfCell(cell: number): number {
   return cell % 24;

@@ -4,14 +4,18 @@
  * randomised experiment. Only what the CLI needs is exported; the rest is internal.
  */
 // The bandits of the live engine (send time, channel, content) and what they learn from.
-export { EngagementLearning, DAYPARTS } from './engagement-learning.js';
+export { EngagementLearning, DAYPARTS, mergeLearningSnapshots } from './engagement-learning.js';
 export type {
   LearningOptions,
   LearnedEngagement,
   LearnedSend,
   PopulationRate,
+  UnsavedLearning,
   VariantCounts,
 } from './engagement-learning.js';
+export { LEARNING_SNAPSHOT_FORMAT, parseLearningSnapshot } from './learning-snapshot.js';
+export type { LearningSnapshot, SnapshotCells, SnapshotVariant } from './learning-snapshot.js';
+export { learningHeadline, learningMetrics } from './learning-metrics.js';
 export { optimalSendTime, sendTimePosterior } from './send-time.js';
 export type { SendTimeDecision, SendTimeRequest, SendTimeSettings } from './send-time.js';
 export { rankChannels } from './channel-bandit.js';
