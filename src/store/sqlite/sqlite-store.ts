@@ -99,6 +99,7 @@ import type {
   TimerRow,
   TriggerExecutionRow,
 } from './rows.js';
+import { BACKSTOP_CHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { prepareStatements } from './statements.js';
 import type { Statements } from './statements.js';
 
@@ -115,7 +116,16 @@ export interface SqliteStoreOptions {
   ids?: IdSource;
   /** Clock for the `applied_at` column of `schema_migrations`, the one instant the store records on its own. */
   clock?: Clock;
+  /**
+   * Where WAL checkpoints run: `background` (default for files) on a thread of their own, so the
+   * engine's commits do not pay for copying pages back into the database file; `inline` inside
+   * the commit that crosses SQLite's threshold, as SQLite does by itself.
+   */
+  checkpoints?: 'background' | 'inline';
 }
+
+/** SQLite's own automatic checkpoint threshold, pages: used when no checkpoint thread runs. */
+const INLINE_CHECKPOINT_PAGES = 1_000;
 
 /** Default visibility window of a claimed outbox entry, ms. */
 export const DEFAULT_OUTBOX_LEASE_MS = 60_000;
@@ -147,6 +157,8 @@ export class SqliteStore implements Store {
   /** Listing statements, one per combination of filters, prepared on first use. */
   readonly #listings = new Map<string, Statement<SqlValue[], unknown>>();
   #closed = false;
+  /** The WAL checkpoint thread of a file database; null for in-memory ones or inline checkpoints. */
+  #checkpointer: Checkpointer | null = null;
 
   constructor(options: SqliteStoreOptions) {
     this.#file = options.file;
@@ -156,7 +168,8 @@ export class SqliteStore implements Store {
       if (options.file !== ':memory:' && options.file !== '') {
         mkdirSync(dirname(options.file), { recursive: true });
       }
-      this.#db = openDatabase(options.file, { timeout: options.busyTimeoutMs ?? 5_000 });
+      const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+      this.#db = openDatabase(options.file, { timeout: busyTimeoutMs });
       // WAL: readers never block the writer. NORMAL: a commit is durable once the WAL is synced at
       // checkpoint; a power cut may lose the last transactions but never corrupts the database.
       this.#db.pragma('journal_mode = WAL');
@@ -165,6 +178,14 @@ export class SqliteStore implements Store {
       // millions of rows (timers by due time, plans by customer); fixed, so memory stays flat.
       this.#db.pragma('cache_size = -65536');
       this.#db.pragma('foreign_keys = ON');
+      if (options.file !== ':memory:' && options.file !== '' && options.checkpoints !== 'inline') {
+        this.#checkpointer = startCheckpointer(options.file, busyTimeoutMs, () => {
+          if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_PAGES}`);
+        });
+        if (this.#checkpointer !== null) {
+          this.#db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+        }
+      }
     } catch (error) {
       throw new StoreError('STORE_UNAVAILABLE', `cannot open SQLite database '${options.file}'`, {
         cause: error,
@@ -194,18 +215,19 @@ export class SqliteStore implements Store {
     });
   }
 
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      this.#statements = undefined;
-      this.#listings.clear();
-      try {
-        this.#db.close();
-      } catch (error) {
-        return Promise.reject(toStoreError(error));
-      }
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements = undefined;
+    this.#listings.clear();
+    // The checkpoint thread's connection goes first, so that closing the store's own, the last
+    // one, checkpoints what is left and removes the WAL as before.
+    await this.#checkpointer?.stop();
+    try {
+      this.#db.close();
+    } catch (error) {
+      throw toStoreError(error);
     }
-    return Promise.resolve();
   }
 
   // ---- ingestion -----------------------------------------------------------------------------
