@@ -57,6 +57,7 @@ import {
   type GlobalUplift,
   type JourneyUplift,
 } from './uplift-report.js';
+import { LearningPersistence } from './learning-persistence.js';
 import { TrainingSchedule, trainModelFromStore } from './model-training.js';
 import { RemoteModels } from './remote-models.js';
 import { recommendNextBestAction, type NextBestActionRequest } from './next-best-action.js';
@@ -131,6 +132,13 @@ export interface EngineOptions {
   /** Performs webhook effects; default: POST JSON with `fetch` and a 10 s timeout. */
   callWebhook?: WebhookCaller;
   worker?: WorkerOptions;
+  /**
+   * Whether what the bandits learned across customers is kept in the model registry
+   * (`engagement_learning`): restored at open, saved every 15 minutes of engine time and at
+   * `close` (see `learning-persistence.ts`). Default true; simulation turns it off, its store being
+   * thrown away.
+   */
+  persistLearning?: boolean;
 }
 
 /** What `Engine.enroll` did: enrolled (with the enrollment) or rejected (with the reason). */
@@ -212,6 +220,8 @@ export class Engine {
   #training: TrainingSchedule;
   /** When the registry is looked at next for new model versions. */
   #nextModelRefreshAt: number;
+  /** Saves and restores the population learning; null when it is kept in memory only. */
+  readonly #learning: LearningPersistence | null;
   /** The registry models the predictions score with. */
   #models: LoadedPredictionModels = {
     models: new Map(),
@@ -245,6 +255,17 @@ export class Engine {
     });
     // Just loaded by `open`: the first look for newer versions is a minute away.
     this.#nextModelRefreshAt = options.clock.now() + MODEL_REFRESH_MS;
+    // Every process saves its own share of the learning (see `learning-persistence.ts`).
+    this.#learning =
+      options.persistLearning === false
+        ? null
+        : new LearningPersistence({
+            store: options.store,
+            log: this.log,
+            holder: workerId,
+            now: options.clock.now(),
+            learning: project.learning,
+          });
     const routes = buildRoutes(options, this.log);
     this.routes = routes;
     // The built-in inbox is the message row itself: the processor delivers to it in the batch.
@@ -350,8 +371,10 @@ export class Engine {
         workerId,
       },
       beforePass: async (now) => {
-        // Every process scores with the newest models; the rest is the scheduler's alone.
+        // Every process scores with the newest models and saves what it learned; the rest is
+        // the scheduler's alone.
         await this.#refreshModelsWhenDue(now);
+        await this.#learning?.tick(now);
         if (!(await this.#scheduler.holds(now))) return;
         await this.#trainWhenDue(now);
         await this.pruneRecords(now);
@@ -478,6 +501,8 @@ export class Engine {
     const engine = new Engine(options, project, ids, seed);
     engine.#models = models;
     for (const problem of models.problems) engine.log.warn(problem);
+    // Before anything is processed, so the first choices use what was learned before the restart.
+    await engine.#learning?.refresh(options.clock.now());
     return engine;
   }
 
@@ -718,8 +743,8 @@ export class Engine {
 
   /**
    * Stops hearing other processes, stops the worker after its current pass (its batch committed,
-   * or given back when the commit fails), lets every lane finish its pass, gives up the scheduler
-   * role, then closes the store; idempotent.
+   * or given back when the commit fails), lets every lane finish its pass, saves what the bandits
+   * learned since the last save, gives up the scheduler role, then closes the store; idempotent.
    */
   async close(): Promise<void> {
     const errors: unknown[] = [];
@@ -727,6 +752,14 @@ export class Engine {
     this.#watch = null;
     await this.worker.close().catch((e: unknown) => errors.push(e));
     await this.#lanes.close().catch((e: unknown) => errors.push(e));
+    // Nothing learns any more: what was learned since the last save goes into the registry. A
+    // failure is a warning, not a failed stop: the learning is a prior, and at most the last
+    // 15 minutes of it are lost.
+    await this.#learning?.save(this.clock.now(), 'stop').catch((e: unknown) => {
+      this.log.warn('could not save the engagement learning at stop', {
+        error: (e as Error).message,
+      });
+    });
     await this.#scheduler.release().catch((e: unknown) => errors.push(e));
     await Promise.allSettled([...this.routes.values()].map((route) => route.close()));
     await this.store.close().catch((e: unknown) => errors.push(e));

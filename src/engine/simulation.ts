@@ -80,6 +80,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     ids: sequentialIds(),
     seed: options.seed ?? 'waymark',
     delivery: 'record',
+    // The store is thrown away at the end: nothing to restore, nothing worth saving.
+    persistLearning: false,
   });
   try {
     await store.upsertCustomers(

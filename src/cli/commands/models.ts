@@ -9,6 +9,7 @@ import {
 } from '../../core/index.js';
 import {
   decide,
+  learningHeadline,
   parseModelFile,
   parseTable,
   scoreChurn,
@@ -294,6 +295,8 @@ export function registerModelCommands(program: Command, context: CommandContext)
 /** The headline metric of a registered model. */
 function headlineMetric(model: ModelRecord): string {
   const m = model.metrics;
+  // The engine's own population learning (`engagement_learning`), saved as it runs.
+  if (model.kind === 'engagement') return learningHeadline(m);
   if (model.kind === 'churn') {
     const auc = (m['rocAuc'] as { mean?: number } | undefined)?.mean;
     return auc === undefined ? 'no metrics' : `cv ROC-AUC ${auc.toFixed(4)}`;
