@@ -87,8 +87,9 @@ export interface RuntimeProject {
   readonly needsContacts: boolean;
   /**
    * What the decision engine learned across customers (population priors of the send-time,
-   * channel and content bandits). Mutable and in memory, the one exception to "never mutated in
-   * place": it is carried over when the project is recompiled (see `EngagementLearning`).
+   * channel and content bandits). Mutable, the one exception to "never mutated in place": it is
+   * carried over when the project is recompiled (see `EngagementLearning`), and the engine saves
+   * it to and restores it from the model registry (see `learning-persistence.ts`).
    */
   readonly learning: EngagementLearning;
   /** Content personalizers of templates with `selection: bandit`, by template name. */
