@@ -2,6 +2,7 @@
  * WAL checkpoints on their own thread: pages reach the database file without the store's
  * connection checkpointing, and closing still leaves a complete file and no WAL behind.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,5 +89,29 @@ describe('background WAL checkpoints', () => {
     await store.migrate();
     expect(store.database.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
     await store.close();
+  });
+});
+
+describe('a process that closes its store', () => {
+  it('goes on after the close (the thread is not what keeps it alive, nor what ends it)', () => {
+    const file = join(dir, 'process.sqlite');
+    const script = `
+      import { openSqliteStore } from ${JSON.stringify(new URL('./sqlite-store.ts', import.meta.url).pathname)};
+      const store = openSqliteStore({ file: ${JSON.stringify(file)} });
+      await store.migrate();
+      await store.close();
+      console.log('after close');
+    `;
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('after close');
+    expect(run.status).toBe(0);
   });
 });

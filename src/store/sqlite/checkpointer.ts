@@ -90,6 +90,9 @@ export function startCheckpointer(
   });
   return {
     stop() {
+      // Referenced again while it winds down: otherwise, with nothing else pending, the process
+      // would exit while its caller still awaits the close.
+      worker.ref();
       worker.postMessage('stop');
       return exited;
     },
