@@ -34,7 +34,9 @@ export class TemplatePersonalizer implements VariantPersonalizer {
 
   /** The variant for the customer behind `point` (see `chooseVariant`). */
   choose(point: number): string | null {
-    const choice = this.explain(point);
+    // Always chosen on the current shares: the remembered choice only serves `explain`, so a
+    // customer among the last thousand is not frozen on an older allocation.
+    const choice = chooseVariant(this.#variants, this.#learning.variantCounts(this.template), point);
     if (choice === null) return null;
     this.#recent.set(point, choice);
     if (this.#recent.size > REMEMBERED_CHOICES) {
