@@ -595,7 +595,7 @@ describe('system routes', () => {
   it('answers /healthz while the store is reachable, 503 once it is not', async () => {
     const ok = await h.app.inject('/healthz');
     expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toEqual({ status: 'ok', providers: [], sources: [] });
+    expect(ok.json()).toEqual({ status: 'ok', providers: [], sources: [], models: [] });
     await h.engine.store.close();
     const down = await h.app.inject('/healthz');
     expect(down.statusCode).toBe(503);

@@ -432,6 +432,16 @@ describe('prediction scores and the registry over HTTP', () => {
       }),
     ]);
 
+    const before = (await h.app.inject({ url: '/healthz' })).json();
+    expect(before.models).toEqual([
+      {
+        name: 'churn_predictor_v2',
+        version: null,
+        endpoint: null,
+        problem: expect.stringContaining("'churn_predictor_v2' is not registered"),
+      },
+    ]);
+
     await h.engine.store.registerModel({
       name: 'churn_predictor_v2',
       kind: 'churn',
@@ -441,6 +451,10 @@ describe('prediction scores and the registry over HTTP', () => {
       source: 'accounts.csv',
     });
     await h.engine.refreshModels();
+    const after = (await h.app.inject({ url: '/healthz' })).json();
+    expect(after.models).toEqual([
+      { name: 'churn_predictor_v2', version: 1, endpoint: null, problem: null },
+    ]);
     const scored = (await h.app.inject({ url: '/v1/customers/acme/predictions' })).json();
     const [churn] = scored.scores;
     expect(churn).toMatchObject({
@@ -462,5 +476,20 @@ describe('prediction scores and the registry over HTTP', () => {
       }),
     ]);
     expect(listed.models[0].metrics.rocAuc.mean).toBeGreaterThan(0.5);
+  });
+
+  it("/healthz names a model's endpoint and its circuit", async () => {
+    await h.app.close();
+    await h.engine.close();
+    h = await open(
+      CONFIG.replace(
+        'predictions:',
+        'models:\n  churn_predictor_v2:\n    endpoint: { url: "http://127.0.0.1:9/score" }\npredictions:',
+      ),
+    );
+    const health = (await h.app.inject({ url: '/healthz' })).json();
+    expect(health.models).toEqual([
+      expect.objectContaining({ name: 'churn_predictor_v2', endpoint: { circuit: 'closed' } }),
+    ]);
   });
 });

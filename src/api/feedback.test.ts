@@ -391,6 +391,7 @@ channels:
           },
         ],
         sources: [],
+        models: [],
       });
       const scrape = await api.inject({ method: 'GET', url: '/metrics' });
       expect(scrape.body).toContain(

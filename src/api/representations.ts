@@ -507,7 +507,7 @@ export const openApiDocumentSchema = named(
 /** `GET /healthz` */
 export const healthSchema = named(
   'Health',
-  "The server answers and its store is reachable; each channel provider's circuit; each stream source's state.",
+  "The server answers and its store is reachable; each channel provider's circuit; each stream source's state; each model's loaded version and endpoint circuit.",
   z.object({
     status: z.literal('ok'),
     providers: z.array(
@@ -534,6 +534,19 @@ export const healthSchema = named(
           description: 'Messages delivered but not yet acknowledged (null: unknown now).',
         }),
         last_error: z.string().nullable(),
+      }),
+    ),
+    models: z.array(
+      z.object({
+        name: z.string(),
+        version: z.number().int().nullable().meta({
+          description: 'The registry version this process scores with (null: none loaded).',
+        }),
+        endpoint: z
+          .object({ circuit: z.enum(['closed', 'half_open', 'open']) })
+          .nullable()
+          .meta({ description: "The model's own HTTP endpoint, if it has one, and its circuit." }),
+        problem: z.string().nullable().meta({ description: 'Why its predictions idle.' }),
       }),
     ),
   }),

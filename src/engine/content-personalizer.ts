@@ -36,7 +36,11 @@ export class TemplatePersonalizer implements VariantPersonalizer {
   choose(point: number): string | null {
     // Always chosen on the current shares: the remembered choice only serves `explain`, so a
     // customer among the last thousand is not frozen on an older allocation.
-    const choice = chooseVariant(this.#variants, this.#learning.variantCounts(this.template), point);
+    const choice = chooseVariant(
+      this.#variants,
+      this.#learning.variantCounts(this.template),
+      point,
+    );
     if (choice === null) return null;
     this.#recent.set(point, choice);
     if (this.#recent.size > REMEMBERED_CHOICES) {

@@ -35,7 +35,10 @@ export function systemRoutes(ctx: ApiContext, document: () => unknown): Route[] 
         // Likewise a stream source that is reconnecting or retrying: HTTP ingestion still works and
         // the stream keeps the messages; its state and last error say what is wrong.
         const sources = await Promise.all(ctx.sources.map((source) => source.health()));
-        return { status: 200, body: { status: 'ok', providers, sources } };
+        return {
+          status: 200,
+          body: { status: 'ok', providers, sources, models: modelHealth(ctx) },
+        };
       },
     }),
     defineRoute({
@@ -69,4 +72,33 @@ export function systemRoutes(ctx: ApiContext, document: () => unknown): Route[] 
       },
     }),
   ];
+}
+
+/**
+ * Each model the config names (predictions, `models`, the next-best-action policy): the registry
+ * version this process scores with, the circuit of its endpoint, and why it idles when it does.
+ * A missing model does not make the server unhealthy either: its predictions wait for it.
+ */
+function modelHealth(ctx: ApiContext) {
+  const config = ctx.engine.config;
+  const loaded = ctx.engine.predictionModels;
+  const circuits = ctx.engine.remoteModels.circuits();
+  const names = new Set<string>([
+    ...Object.values(config.predictions).map((p) => p.model),
+    ...Object.keys(config.models),
+    ...(config.next_best_action.model === undefined ? [] : [config.next_best_action.model]),
+  ]);
+  const versions = new Map(
+    loaded.versions.map((v) => {
+      const at = v.lastIndexOf('@');
+      return [v.slice(0, at), Number(v.slice(at + 1))] as const;
+    }),
+  );
+  return [...names].sort().map((name) => ({
+    name,
+    version: versions.get(name) ?? null,
+    endpoint:
+      config.models[name]?.endpoint === undefined ? null : { circuit: circuits[name] ?? 'closed' },
+    problem: loaded.problems.find((line) => line.includes(`'${name}'`)) ?? null,
+  }));
 }
