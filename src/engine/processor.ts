@@ -103,7 +103,23 @@ export function processBatch(
   for (const work of batch.customers) {
     new CustomerRun(project, work, now, ids, out, settings).run();
   }
+  dropTimersSetAndCancelled(out);
   return out;
+}
+
+/**
+ * Leaves out the timers this batch both set and cancelled: a wait whose awaited event came in the
+ * same batch, the common case when a customer's events arrive together. Writing them would insert
+ * a row and its index entries only to mark it cancelled in the same commit; no one ever reads a
+ * timer that was never pending outside its batch.
+ */
+function dropTimersSetAndCancelled(out: WorkResult): void {
+  if (out.timerIdsToCancel.length === 0 || out.timersToAdd.length === 0) return;
+  const added = new Set(out.timersToAdd.map((t) => t.id));
+  const both = new Set(out.timerIdsToCancel.filter((id) => added.has(id)));
+  if (both.size === 0) return;
+  out.timersToAdd = out.timersToAdd.filter((t) => !both.has(t.id));
+  out.timerIdsToCancel = out.timerIdsToCancel.filter((id) => !both.has(id));
 }
 
 type Settings = Required<ProcessOptions>;
