@@ -92,7 +92,7 @@ describe('over a real socket', () => {
     expect(await metrics.text()).toContain('journey_enrollments_total{journey_id="onboarding"} 1');
 
     const health = await fetch(`${base}/healthz`);
-    expect(await health.json()).toEqual({ status: 'ok', providers: [], sources: [] });
+    expect(await health.json()).toEqual({ status: 'ok', providers: [], sources: [], models: [] });
   });
 
   it('answers errors as JSON with the right status and headers', async () => {
