@@ -258,12 +258,14 @@ async function endToEnd(
     const started = performance.now();
     for (const chunk of chunks) await database.store.appendEvents(chunk, Date.now());
     const appended = performance.now();
-    // Polled cheaply (the pending events are a partial index), so the benchmark's own queries
-    // cost the database next to nothing; the messages are counted once the events are done.
+    // Polled cheaply, so the benchmark's own queries cost the database next to nothing: whether
+    // any event is pending stops at the first entry of the partial index (counting them all took
+    // about 6 ms a call, an eighth of a core at this rate); the messages are counted once the
+    // events are done.
     for (;;) {
       const pending = await count(
         database.store,
-        `SELECT count(*)::int AS n FROM events WHERE status = 'pending'`,
+        `SELECT count(*)::int AS n FROM (SELECT 1 FROM events WHERE status = 'pending' LIMIT 1) AS p`,
       );
       if (
         pending === 0 &&
