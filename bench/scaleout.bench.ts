@@ -1,7 +1,7 @@
 /**
  * Scale-out on PostgreSQL (issue #7): events per second end to end with 1, 2 and 4 `waymark worker`
- * processes on one database (and 2 with `--batch-events 2000`, bigger batches), against the raw
- * PostgreSQL ceiling for the same rows, measured in the same run.
+ * processes on one database at the default batch size (and 2 with `--batch-events 500`, the embedded
+ * store's), against the raw PostgreSQL ceiling for the same rows, measured in the same run.
  *
  * Workload: the crash test's journey (test/fixtures/scaleout): each customer sends `signed_up` and
  * then `step_done` n = 1..9; every event moves the customer one stage on and sends one in-app
@@ -48,12 +48,15 @@ const SERVER =
   process.env['WAYMARK_TEST_DATABASE_URL'] ??
   'postgres://postgres@127.0.0.1:5432/postgres';
 const STEPS = 10;
-/** The runs: worker processes, and events per claimed batch (`--batch-events`; default 500). */
+/**
+ * The runs: worker processes, and events per claimed batch (`--batch-events`; null: the default,
+ * 2,000 on PostgreSQL). The last run is the embedded store's batch size, for comparison.
+ */
 const RUNS = [
   { workers: 1, batchEvents: null },
   { workers: 2, batchEvents: null },
   { workers: 4, batchEvents: null },
-  { workers: 2, batchEvents: 2_000 },
+  { workers: 2, batchEvents: 500 },
 ] as const;
 /** Customers per append call (ten events each). */
 const APPEND_CUSTOMERS = 100;
@@ -110,6 +113,8 @@ async function startWorker(
   const child = spawn(
     process.execPath,
     [
+      // e.g. WAYMARK_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the workers
+      ...(process.env['WAYMARK_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
       'bin/waymark.js',
       'worker',
       '--config',

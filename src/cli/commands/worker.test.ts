@@ -51,4 +51,10 @@ describe('process roles on the command line', () => {
     ).toEqual({ workerId: 'w1', maxEvents: 2000, leaseMs: 3000, deliveryLeaseMs: 5000 });
     expect(workerOptions({}).workerId).toMatch(new RegExp(`-${process.pid}$`, 'u'));
   });
+
+  it('claims 2,000 events per batch on PostgreSQL and 500 (the worker default) on SQLite', () => {
+    expect(workerOptions({}, 'postgres').maxEvents).toBe(2_000);
+    expect(workerOptions({ batchEvents: '300' }, 'postgres').maxEvents).toBe(300);
+    expect(workerOptions({}, 'sqlite').maxEvents).toBeUndefined();
+  });
 });
