@@ -388,6 +388,30 @@ describe('waymark models register / list (the registry in the store)', () => {
       'churn_predictor_v2 2 churn',
       'churn_predictor_v2 1 churn',
     ]);
+
+    // A project's config names its store, as for every other command.
+    const project = join(dir, 'project.yaml');
+    writeFileSync(project, `server:\n  data_dir: ${JSON.stringify(data)}\n`);
+    const third = await run(
+      'models',
+      'register',
+      '--name',
+      'churn_predictor_v2',
+      '--model',
+      model,
+      '--config',
+      project,
+    );
+    expect(third.out).toMatch(/version 3/u);
+    const byConfig = await run(
+      'models',
+      'list',
+      '--config',
+      project,
+      '--name',
+      'churn_predictor_v2',
+    );
+    expect(byConfig.out.trimEnd().split('\n')).toHaveLength(4);
   });
 
   it('refuses a bad name, a missing file and a missing store, with a located message', async () => {

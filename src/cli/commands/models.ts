@@ -200,10 +200,20 @@ export function registerModelCommands(program: Command, context: CommandContext)
     .description("store a trained model as the next version of NAME in the engine's model registry")
     .requiredOption('--name <name>', 'registry name the config refers to, e.g. churn_predictor_v2')
     .requiredOption('--model <file>', 'a model JSON from `models train`')
+    .option(
+      '--config <path>',
+      'the project, to find its store (server.data_dir, server.database_url)',
+    )
     .option('--data <dir>', 'data directory of the embedded store')
     .option('--database-url <url>', 'PostgreSQL (default: DATABASE_URL)')
     .action(
-      async (options: { name: string; model: string; data?: string; databaseUrl?: string }) => {
+      async (options: {
+        name: string;
+        model: string;
+        config?: string;
+        data?: string;
+        databaseUrl?: string;
+      }) => {
         if (!/^[A-Za-z0-9_.-]{1,100}$/u.test(options.name)) {
           throw new InvalidInputError(
             `--name must be 1–100 letters, digits, '_', '.' or '-'; got '${options.name}'`,
@@ -213,7 +223,7 @@ export function registerModelCommands(program: Command, context: CommandContext)
         }
         const model = await readModel(options.model);
         const metrics = model.kind === 'churn' ? model.metrics : model.evaluation;
-        await withRegistry(options, context, async (store) => {
+        await withRegistry(await withServer(options), context, async (store) => {
           const stored = await store.registerModel({
             name: options.name,
             kind: model.kind,
@@ -269,27 +279,33 @@ export function registerModelCommands(program: Command, context: CommandContext)
   models
     .command('list')
     .description('list the models in the registry, newest version first')
+    .option(
+      '--config <path>',
+      'the project, to find its store (server.data_dir, server.database_url)',
+    )
     .option('--data <dir>', 'data directory of the embedded store')
     .option('--database-url <url>', 'PostgreSQL (default: DATABASE_URL)')
     .option('--name <name>', 'only this name')
-    .action(async (options: { data?: string; databaseUrl?: string; name?: string }) => {
-      await withRegistry(options, context, async (store) => {
-        const listed = await store.listModels(
-          options.name === undefined ? {} : { name: options.name },
-        );
-        if (listed.length === 0) {
-          context.io.stdout('no models registered\n');
-          return;
-        }
-        const lines = listed.map(
-          (m) =>
-            `${m.name}\t${m.version}\t${m.kind}\t${new Date(m.createdAt).toISOString()}\t${headlineMetric(m)}\t${m.source}`,
-        );
-        context.io.stdout(
-          `name\tversion\tkind\tregistered\tmetrics\tsource\n${lines.join('\n')}\n`,
-        );
-      });
-    });
+    .action(
+      async (options: { config?: string; data?: string; databaseUrl?: string; name?: string }) => {
+        await withRegistry(await withServer(options), context, async (store) => {
+          const listed = await store.listModels(
+            options.name === undefined ? {} : { name: options.name },
+          );
+          if (listed.length === 0) {
+            context.io.stdout('no models registered\n');
+            return;
+          }
+          const lines = listed.map(
+            (m) =>
+              `${m.name}\t${m.version}\t${m.kind}\t${new Date(m.createdAt).toISOString()}\t${headlineMetric(m)}\t${m.source}`,
+          );
+          context.io.stdout(
+            `name\tversion\tkind\tregistered\tmetrics\tsource\n${lines.join('\n')}\n`,
+          );
+        });
+      },
+    );
 }
 
 /** The headline metric of a registered model. */
@@ -311,6 +327,14 @@ function headlineMetric(model: ModelRecord): string {
  * Opens the store holding the registry, chosen like every command's (`store-target.ts`):
  * `--database-url`, `--data`, `DATABASE_URL`, then the config's server settings when there is one.
  */
+/** The options with the server settings of `--config`'s project, when one is named. */
+async function withServer<T extends { config?: string | undefined }>(
+  options: T,
+): Promise<T & { server?: { data_dir: string; database_url?: string | undefined } }> {
+  if (options.config === undefined) return options;
+  return { ...options, server: (await loadConfig(options.config)).config.server };
+}
+
 async function withRegistry(
   options: {
     data?: string | undefined;
