@@ -64,6 +64,25 @@ function exactlyOneOf(
 /** Shared by checks in this file and the journey steps. */
 export { exactlyOneOf };
 
+/**
+ * When a message goes (a journey send step, a `send_message` action): at once, or at the
+ * customer's best moment in a window.
+ */
+export const sendTimeSchema = z
+  .union([
+    z.enum(['optimal', 'immediate']),
+    strictObject({
+      mode: z.enum(['optimal', 'immediate']),
+      within: durationSchema().optional().meta({
+        description: 'The window the optimal moment is chosen in, from now (default 24 hours).',
+      }),
+    }),
+  ])
+  .meta({
+    description:
+      "optimal: the send-time optimizer picks the moment within the window (default 24 hours) when this customer is most likely to engage, outside quiet hours (and inside business hours with business_hours: true); immediate (default): now. Shorthand 'optimal', or {mode: optimal, within: 48 hours}.",
+  });
+
 const sendParams = strictObject({
   channel: identifierSchema.meta({
     description: "A channels name, or auto for the spec's selectChannel.",
@@ -76,6 +95,7 @@ const sendParams = strictObject({
     .boolean()
     .default(false)
     .meta({ description: "Hold the message to the customer's next business hours." }),
+  send_time: sendTimeSchema.optional(),
 }).superRefine((p, ctx) => {
   exactlyOneOf(p, ['template', 'content'], 'send_message', ctx);
 });

@@ -4,6 +4,7 @@ import {
   exactlyOneOf,
   MESSAGE_PRIORITIES,
   messageContentSchema,
+  sendTimeSchema,
   urlSchema,
 } from './action-schema.js';
 import { conditionGroupSchema } from './conditions-schema.js';
@@ -63,22 +64,6 @@ const common = {
     .meta({ description: 'Unique within the journey; default <stage>.<index>.' }),
   name: nameSchema.optional(),
 };
-
-/** When a send step's message goes: at once, or at the customer's best moment in a window. */
-const sendTimeSchema = z
-  .union([
-    z.enum(['optimal', 'immediate']),
-    strictObject({
-      mode: z.enum(['optimal', 'immediate']),
-      within: durationSchema().optional().meta({
-        description: 'The window the optimal moment is chosen in, from now (default 24 hours).',
-      }),
-    }),
-  ])
-  .meta({
-    description:
-      "optimal: the send-time optimizer picks the moment within the window (default 24 hours) when this customer is most likely to engage, outside quiet hours (and inside business hours with business_hours: true); immediate (default): now. Shorthand 'optimal', or {mode: optimal, within: 48 hours}.",
-  });
 
 const sendStep = strictObject({
   type: z.literal('send'),

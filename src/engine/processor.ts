@@ -1078,7 +1078,9 @@ class CustomerRun {
           error: null,
         };
         const sendTime =
-          action.type === 'schedule_message' ? this.#scheduledSendTime(params) : null;
+          action.type === 'schedule_message'
+            ? this.#scheduledSendTime(params)
+            : optimalSendTime(params['send_time']);
         this.#messages.queue(message, {
           message,
           template,
@@ -1447,6 +1449,19 @@ function eventContext(event: StoredEvent): Record<string, unknown> {
     customer_id: event.customerId,
     timestamp: new Date(event.occurredAt).toISOString(),
   };
+}
+
+/**
+ * A `send_message` action's `send_time` as the message gate reads it (`{mode, within_ms}`), or
+ * null to send at once: `optimal` chooses within a day, `{mode: optimal, within}` within that.
+ */
+function optimalSendTime(given: unknown): JsonObject | null {
+  if (given === 'optimal') return { mode: 'optimal', within_ms: DEFAULT_SEND_TIME_WINDOW_MS };
+  if (typeof given !== 'object' || given === null) return null;
+  const { mode, within } = given as { mode?: unknown; within?: { ms?: unknown } };
+  if (mode !== 'optimal') return null;
+  const ms = within?.ms;
+  return { mode: 'optimal', within_ms: typeof ms === 'number' ? ms : DEFAULT_SEND_TIME_WINDOW_MS };
 }
 
 /** Rules see `journey.id`, `journey.current_stage` (the spec's name), `journey.status`, ... */

@@ -49,6 +49,17 @@ journeys:
       - id: s
         steps:
           - { id: o, type: send, channel: email, template: offer, send_time: { mode: optimal, within: 24 hours } }
+rules:
+  - id: rule_offer
+    name: rule_offer
+    conditions: { logic: AND, conditions: [{ field: event.type, operator: eq, value: rule_offer }] }
+    actions:
+      - { type: send_message, params: { channel: email, content: { subject: Hi, body: Offer }, send_time: optimal } }
+  - id: rule_now
+    name: rule_now
+    conditions: { logic: AND, conditions: [{ field: event.type, operator: eq, value: rule_now }] }
+    actions:
+      - { type: send_message, params: { channel: email, content: { subject: Now, body: Now } } }
 `,
   'send-time.yaml',
 );
@@ -101,30 +112,33 @@ async function open(): Promise<{ engine: Engine; store: Store; clock: VirtualClo
   return { engine, store, clock };
 }
 
+/** Two weeks of news at 09:00, 13:00 and 17:00 (ignored) and 20:00 (opened half an hour later), Berlin time. */
+async function learnEvenings(engine: Engine, store: Store, clock: VirtualClock): Promise<void> {
+  for (let day = 0; day < 14; day++) {
+    for (const hour of [9, 13, 17, 20]) {
+      clock.set(START.plus({ days: day }).set({ hour }).toMillis());
+      await engine.ingest([
+        { type: 'news', customerId: 'eve', occurredAt: clock.now(), payload: {} },
+      ]);
+      await engine.runUntilIdle();
+      if (hour !== 20) continue;
+      const messages = await everything((cursor) => store.listMessages({ limit: 100, cursor }));
+      const latest = messages.filter((m) => m.sendAt === clock.now()).at(-1) as MessageRecord;
+      clock.advance(30 * 60_000);
+      await recordFeedback(
+        store,
+        [{ messageId: latest.id, kind: 'opened', at: clock.now() }],
+        clock.now(),
+      );
+      await engine.runUntilIdle();
+    }
+  }
+}
+
 describe('send_time: optimal through the engine', () => {
   it('sends to a customer with an evening engagement history in the evening', async () => {
     const { engine, store, clock } = await open();
-    // Two weeks of news at 09:00, 13:00 and 17:00 (ignored) and 20:00 (opened half an hour
-    // later), Berlin time.
-    for (let day = 0; day < 14; day++) {
-      for (const hour of [9, 13, 17, 20]) {
-        clock.set(START.plus({ days: day }).set({ hour }).toMillis());
-        await engine.ingest([
-          { type: 'news', customerId: 'eve', occurredAt: clock.now(), payload: {} },
-        ]);
-        await engine.runUntilIdle();
-        if (hour !== 20) continue;
-        const messages = await everything((cursor) => store.listMessages({ limit: 100, cursor }));
-        const latest = messages.filter((m) => m.sendAt === clock.now()).at(-1) as MessageRecord;
-        clock.advance(30 * 60_000);
-        await recordFeedback(
-          store,
-          [{ messageId: latest.id, kind: 'opened', at: clock.now() }],
-          clock.now(),
-        );
-        await engine.runUntilIdle();
-      }
-    }
+    await learnEvenings(engine, store, clock);
     // Day 15, 09:00: an offer that may go any time in the next 24 hours.
     const asked = START.plus({ days: 14 }).set({ hour: 9 }).toMillis();
     clock.set(asked);
@@ -180,5 +194,33 @@ describe('send_time: optimal through the engine', () => {
       .map((e) => e.data['variant']);
     expect(variants).toHaveLength(2);
     expect(variants[1]).toBe(variants[0]);
+  });
+
+  it('holds a send_message action with send_time: optimal to the evening too; without it, sends now', async () => {
+    const { engine, store, clock } = await open();
+    await learnEvenings(engine, store, clock);
+    const asked = START.plus({ days: 14 }).set({ hour: 9 }).toMillis();
+    clock.set(asked);
+    await engine.ingest([
+      { type: 'rule_offer', customerId: 'eve', occurredAt: asked, payload: {} },
+      { type: 'rule_now', customerId: 'eve', occurredAt: asked, payload: {} },
+    ]);
+    await engine.runUntilIdle();
+    const messages = await everything((cursor) => store.listMessages({ limit: 100, cursor }));
+    const held = messages.find((m) => m.content['subject'] === 'Hi');
+    const now = messages.find((m) => m.content['subject'] === 'Now');
+    expect(now?.status).toBe('sent');
+    expect(held?.status).toBe('deferred');
+    const local = DateTime.fromMillis(held?.sendAt ?? 0, { zone: ZONE });
+    expect(local.hour).toBeGreaterThanOrEqual(18);
+    expect(local.hour).toBeLessThanOrEqual(21);
+    const events = await everything<JourneyEventRecord>((cursor) =>
+      store.listJourneyEvents({ limit: 1000, cursor }),
+    );
+    expect(
+      events.filter(
+        (e) => e.type === 'message.deferred' && e.data['reason'] === 'optimal_send_time',
+      ),
+    ).toHaveLength(1);
   });
 });
