@@ -106,7 +106,11 @@ function rssMiB(pid: number): number {
 
 async function run(options: MeasureOptions): Promise<BenchmarkReport> {
   const quick = options.samples !== undefined && options.samples < 5;
-  const count = quick ? 10_000 : 100_000;
+  // WAYMARK_BENCH_EVENTS sets another count, e.g. to see where resident memory levels off.
+  const count = Number(process.env['WAYMARK_BENCH_EVENTS'] ?? (quick ? 10_000 : 100_000));
+  if (!Number.isInteger(count) || count < 1_000) {
+    throw new Error(`WAYMARK_BENCH_EVENTS: expected a whole number of at least 1000, got ${count}`);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'waymark-ingest-'));
   const port = 3900 + Math.floor(Math.random() * 50);
   const url = `http://127.0.0.1:${port}`;
@@ -164,7 +168,7 @@ async function run(options: MeasureOptions): Promise<BenchmarkReport> {
     while (enrolled < count) {
       await new Promise((r) => setTimeout(r, 100));
       enrolled = await enrollments(url);
-      if (enrolled - lastMark >= count / 4) {
+      if (enrolled - lastMark >= count / 8) {
         lastMark = enrolled;
         memory.push([enrolled, rssMiB(pid)]);
       }
