@@ -528,6 +528,12 @@ export interface Store {
   listEnrollments(filter: EnrollmentFilter): Promise<PageResult<EnrollmentRecord>>;
   /** Messages by `createdAt`, then id. */
   listMessages(filter: MessageFilter): Promise<PageResult<MessageRecord>>;
+  /**
+   * A customer's contact ledger from `since` on, in send order: the messages that reach (or will
+   * reach) them, as a claim loads it (`ClaimOptions.contactsSince`). Read through the
+   * (customer, send time) index, so a long history costs nothing outside the window.
+   */
+  listContacts(customerId: string, since: Instant): Promise<ContactRecord[]>;
   /** Journey events by `seq` (the order they were recorded in). */
   listJourneyEvents(filter: JourneyEventFilter): Promise<PageResult<JourneyEventRecord>>;
   /** Timers by `dueAt`, then id. */

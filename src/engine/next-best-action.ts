@@ -59,9 +59,8 @@ export interface NextBestActionDeps {
   readonly policy: NbaPolicy | null;
 }
 
-/** How many of a customer's messages are read for engagement and touches (newest pages last). */
-const MESSAGE_PAGE = 500;
-const MAX_MESSAGE_PAGES = 20;
+/** Active enrollments read for `journey_active` (a customer is in a handful at most). */
+const ACTIVE_ENROLLMENTS_READ = 500;
 
 /** Answers one request and logs it. */
 export async function recommendNextBestAction(
@@ -93,7 +92,7 @@ export async function recommendNextBestAction(
     await deps.store.listEnrollments({
       customerId: customer.id,
       status: 'active',
-      limit: MESSAGE_PAGE,
+      limit: ACTIVE_ENROLLMENTS_READ,
     })
   ).items.map((e) => e.journeyId);
   const view = { customer: { ...attributes, id: customer.id, journey_active: active } };
@@ -258,27 +257,17 @@ function compiledConditions(
   return compiled.get(action) ?? null;
 }
 
-/** The customer's messages of the engagement window, as contacts. */
+/** The customer's contacts of the engagement window (the store's ledger, read by its index). */
 async function recentContacts(
   store: Store,
   customerId: string,
   now: number,
 ): Promise<NbaContact[]> {
-  const contacts: NbaContact[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_MESSAGE_PAGES; page++) {
-    const result = await store.listMessages({ customerId, limit: MESSAGE_PAGE, cursor });
-    for (const m of result.items) {
-      const at = m.sentAt ?? m.sendAt ?? m.createdAt;
-      if (at <= now - ENGAGEMENT_WINDOW_MS || at > now) continue;
-      // Only messages that reached (or are booked to reach) the customer are touches.
-      if (['suppressed', 'failed', 'dead_lettered', 'simulated'].includes(m.status)) continue;
-      contacts.push({ channel: m.channel, at, engaged: m.engagedAt != null || m.readAt != null });
-    }
-    if (result.nextCursor === null) break;
-    cursor = result.nextCursor;
-  }
-  return contacts;
+  const ledger = await store.listContacts(customerId, now - ENGAGEMENT_WINDOW_MS + 1);
+  // Messages booked for later (held to an optimal time, say) are not touches yet.
+  return ledger
+    .filter((c) => c.at <= now)
+    .map((c) => ({ channel: c.channel, at: c.at, engaged: c.engaged }));
 }
 
 /** The lower of a configured limit and a requested one (a request only tightens). */

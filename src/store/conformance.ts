@@ -1527,6 +1527,60 @@ export function describeStoreConformance<S extends Store>(
       });
     });
 
+    describe('contact ledger', () => {
+      /** Messages of c1 around the window that starts at T0 + 10 minutes. */
+      async function history(): Promise<void> {
+        await processWith('c1', {
+          messages: [
+            message({ id: 'old', sendAt: T0, status: 'sent' }),
+            message({ id: 'sms', channel: 'sms', sendAt: T0 + 20 * MINUTE, status: 'delivered' }),
+            message({ id: 'mail', sendAt: T0 + 15 * MINUTE, status: 'sent' }),
+            message({ id: 'held', sendAt: T0 + 60 * MINUTE, status: 'deferred' }),
+            message({ id: 'failed', sendAt: T0 + 30 * MINUTE, status: 'failed' }),
+            message({ id: 'quiet', sendAt: T0 + 30 * MINUTE, status: 'suppressed' }),
+            message({ id: 'other', customerId: 'c2', sendAt: T0 + 30 * MINUTE, status: 'sent' }),
+          ],
+        });
+        // Engagement arrives as feedback, after the message was stored.
+        await processWith('c1', {
+          messageUpdates: [
+            {
+              messageId: 'mail',
+              at: T0 + 16 * MINUTE,
+              status: null,
+              error: null,
+              readAt: null,
+              engagedAt: T0 + 16 * MINUTE,
+            },
+          ],
+        });
+      }
+      const expected = [
+        { channel: 'email', at: T0 + 15 * MINUTE, engaged: true },
+        { channel: 'sms', at: T0 + 20 * MINUTE, engaged: false },
+        { channel: 'email', at: T0 + 60 * MINUTE, engaged: false },
+      ];
+
+      it('lists the messages that reach the customer from an instant on, in send order', async () => {
+        await history();
+        expect(await store.listContacts('c1', T0 + 10 * MINUTE)).toEqual(expected);
+        expect(await store.listContacts('c1', T0 + 61 * MINUTE)).toEqual([]);
+        expect(await store.listContacts('nobody', T0)).toEqual([]);
+      });
+
+      it('is what a claim loads with contactsSince', async () => {
+        await history();
+        await store.appendEvents([newEvent('c1')], T0 + MINUTE);
+        const batch = must(
+          await store.claimWork(
+            claimOptions({ now: T0 + MINUTE, contactsSince: T0 + 10 * MINUTE }),
+          ),
+        );
+        const loaded = must(batch.customers.find((w) => w.customerId === 'c1')).contacts;
+        expect([...loaded].sort((a, b) => a.at - b.at)).toEqual(expected);
+      });
+    });
+
     describe('messages after sending', () => {
       it("reads a message by id and by the provider's id", async () => {
         await processWith('c1', { messages: [message({ id: 'm1' }), message({ id: 'm2' })] });

@@ -35,6 +35,7 @@ import type {
   AppendResult,
   ClaimOptions,
   Clock,
+  ContactRecord,
   CustomerRecord,
   CustomerWork,
   DeadLetterFilter,
@@ -1073,6 +1074,16 @@ export class PostgresStore implements Store {
         filter.limit + 1,
       );
       return toPage(rows.map(enrollmentFromRow), filter.limit, (e) => [e.enrolledAt, e.id]);
+    });
+  }
+
+  listContacts(customerId: string, since: Instant): Promise<ContactRecord[]> {
+    return this.#run(async () => {
+      const result = await this.#db.query<{ channel: string; at: number; engaged: boolean }>(
+        SQL.contactsOf,
+        [customerId, since],
+      );
+      return result.rows.map((row) => ({ channel: row.channel, at: row.at, engaged: row.engaged }));
     });
   }
 

@@ -157,6 +157,12 @@ export const SQL = {
     SELECT customer_id, channel, send_at AS at, engaged_at IS NOT NULL AS engaged FROM messages
      WHERE customer_id = ANY($1::text[]) AND send_at >= to_timestamp($2::float8 / 1000)
        AND status IN ('queued', 'deferred', 'sent', 'delivered', 'simulated')`,
+  /** One customer's ledger, as `contactsIn`, in send order. */
+  contactsOf: `
+    SELECT channel, send_at AS at, engaged_at IS NOT NULL AS engaged FROM messages
+     WHERE customer_id = $1 AND send_at >= to_timestamp($2::float8 / 1000)
+       AND status IN ('queued', 'deferred', 'sent', 'delivered', 'simulated')
+     ORDER BY send_at, id`,
   schedulePlansIn: 'SELECT * FROM schedule_plans WHERE customer_id = ANY($1::text[])',
 
   // ---- leases --------------------------------------------------------------------------------

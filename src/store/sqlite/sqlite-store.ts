@@ -29,6 +29,7 @@ import type {
   AppendResult,
   ClaimOptions,
   Clock,
+  ContactRecord,
   CustomerRecord,
   CustomerWork,
   DeadLetterFilter,
@@ -865,6 +866,16 @@ export class SqliteStore implements Store {
       );
       return toPage(rows.map(enrollmentFromRow), filter.limit, (e) => [e.enrolledAt, e.id]);
     });
+  }
+
+  listContacts(customerId: string, since: Instant): Promise<ContactRecord[]> {
+    return this.#run((q) =>
+      q.contactsOf.all(customerId, since).map((row) => ({
+        channel: row.channel,
+        at: row.at,
+        engaged: row.engaged === 1,
+      })),
+    );
   }
 
   listMessages(filter: MessageFilter): Promise<PageResult<MessageRecord>> {

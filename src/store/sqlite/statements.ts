@@ -111,6 +111,13 @@ export function prepareStatements(db: SqliteDatabase) {
         WHERE customer_id IN (SELECT value FROM json_each(?)) AND send_at >= ?
           AND status IN ('queued', 'deferred', 'sent', 'delivered', 'simulated')`,
     ),
+    /** One customer's ledger, as `contactsIn`, in send order. */
+    contactsOf: db.prepare<[string, number], { channel: string; at: number; engaged: number }>(
+      `SELECT channel, send_at AS at, engaged_at IS NOT NULL AS engaged FROM messages
+        WHERE customer_id = ? AND send_at >= ?
+          AND status IN ('queued', 'deferred', 'sent', 'delivered', 'simulated')
+        ORDER BY send_at, id`,
+    ),
     schedulePlansIn: db.prepare<[string], SchedulePlanRow>(
       'SELECT * FROM schedule_plans WHERE customer_id IN (SELECT value FROM json_each(?))',
     ),
