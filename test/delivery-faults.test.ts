@@ -288,6 +288,43 @@ describe('delivery under provider faults', () => {
     expectNoDuplicates(email.counts(), twilioCounts(sms, all));
   });
 
+  it('refuses to retry a dead letter whose customer was deleted since, and leaves it to be abandoned', async () => {
+    const email = await sendgrid('sg-primary');
+    const sms = await twilio({ invalidNumbers: ['+15550000002'] });
+    const { engine, clock, store } = await engineFor(
+      config(`
+  email:
+    provider: sendgrid
+    settings: { base_url: "${email.baseUrl}", api_key_env: PRIMARY_KEY, from: "hi@acme.example" }
+    fallback: sms
+  sms:
+    provider: twilio
+    settings: { base_url: "${sms.baseUrl}", account_sid: "${ACCOUNT}", auth_token_env: TWILIO_TOKEN, from: "+15550009999", status_callback_url: "http://127.0.0.1:9/status" }
+`),
+    );
+    await engine.ingest([
+      {
+        type: 'customer.created',
+        customerId: 'u2',
+        occurredAt: T0,
+        payload: { properties: { email: 'also bad', phone: '+15550000002' } },
+      },
+      { type: 'signed_up', customerId: 'u2', occurredAt: T0, payload: {} },
+    ]);
+    await settle(engine, clock, store);
+    const [dead] = (await store.listDeadLetters({ limit: 10 })).items;
+    expect(dead).toMatchObject({ customerId: 'u2', status: 'pending_review' });
+    await engine.ingest([
+      { type: 'customer.deleted', customerId: 'u2', occurredAt: clock.now(), payload: {} },
+    ]);
+    await settle(engine, clock, store);
+    await expect(
+      retryDeadLetter(store, dead?.id ?? '', { now: clock.now(), ids: engine.ids }),
+    ).rejects.toMatchObject({ code: 'DEAD_LETTER_CUSTOMER_DELETED' });
+    expect((await store.getDeadLetter(dead?.id ?? ''))?.status).toBe('pending_review');
+    expect((await allMessages(store)).filter((m) => m.status === 'queued')).toEqual([]);
+  });
+
   it('a recipient who replied STOP (Twilio 21610) loses SMS consent: the next message never reaches Twilio', async () => {
     const sms = await twilio({ stoppedNumbers: ['+15550000007'] });
     const { engine, clock, store } = await engineFor(`

@@ -47,6 +47,7 @@ const BAD_REQUEST_CODES = new Set([
 /** Codes answered 409: the request is fine but conflicts with the current state. */
 const CONFLICT_CODES = new Set([
   'DEAD_LETTER_STATE',
+  'DEAD_LETTER_CUSTOMER_DELETED',
   'STORE_CONFLICT',
   'ENROLLMENT_REJECTED',
   'TASK_NOT_OPEN',

@@ -6,6 +6,7 @@
  *   id is chosen, and a command goes into the customer's event log in the same write; the processor
  *   then queues the message again on its channel, reading the customer's addresses afresh — which
  *   is how "fix the data, then retry" works. The new message's id is kept on the item.
+ *   A dead letter whose customer was deleted since is not retried (`DEAD_LETTER_CUSTOMER_DELETED`).
  * - abandon: allowed from `pending_review` only (a retried message is already on its way).
  */
 import {
@@ -29,6 +30,17 @@ export class DeadLetterStateError extends WaymarkError {
   }
 }
 
+/** The dead letter's customer was deleted since: there is nobody to send its message to. */
+export class DeadLetterCustomerDeletedError extends WaymarkError {
+  constructor(id: string, customerId: string) {
+    super(
+      'DEAD_LETTER_CUSTOMER_DELETED',
+      `dead letter '${id}' cannot be retried: customer '${customerId}' was deleted; abandon it instead`,
+      { details: { id, customer_id: customerId } },
+    );
+  }
+}
+
 /** Queues a dead letter's message again; see the module comment. */
 export async function retryDeadLetter(
   store: Store,
@@ -37,6 +49,11 @@ export async function retryDeadLetter(
 ): Promise<{ deadLetter: DeadLetterRecord; retryMessageId: string }> {
   const current = await store.getDeadLetter(id);
   if (current === null) throw new NotFoundError('dead letter', id);
+  // Refused here rather than left to the processor, which has no customer to queue the message
+  // for: the item would stay `retrying` with a message id that never exists.
+  if ((await store.getCustomer(current.customerId)) === null) {
+    throw new DeadLetterCustomerDeletedError(id, current.customerId);
+  }
   const messageId = options.ids.next('msg');
   const updated = await store.transitionDeadLetter(id, {
     from: ['pending_review', 'abandoned'],

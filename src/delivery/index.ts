@@ -64,6 +64,7 @@ export { BUILT_IN_PROVIDERS } from './providers/index.js';
 export {
   DEAD_LETTER_RETRY_COMMAND,
   DeadLetterStateError,
+  DeadLetterCustomerDeletedError,
   abandonDeadLetter,
   deadLetterJson,
   retryDeadLetter,

@@ -68,7 +68,10 @@ export function deadLetterRoutes(ctx: ApiContext): Route[] {
       tag: 'delivery',
       params: deadLetterParams,
       responses: { 202: { description: 'Queued again.', schema: deadLetterSchema } },
-      errors: { 404: 'NOT_FOUND', 409: 'DEAD_LETTER_STATE: already retrying' },
+      errors: {
+        404: 'NOT_FOUND',
+        409: 'DEAD_LETTER_STATE: already retrying; DEAD_LETTER_CUSTOMER_DELETED: nobody to send to',
+      },
       async handle({ params }) {
         const { deadLetter } = await retryDeadLetter(store, params.id, {
           now: engine.clock.now(),

@@ -79,6 +79,10 @@ describe('waymark dead-letters (in-process, real SQLite store)', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'waymark-dlq-'));
     store = await openStore({ dataDir: dir });
+    // The customers exist: a dead letter of a deleted customer is not retried.
+    await store.upsertCustomers(
+      ['cust_a', 'cust_b'].map((id) => ({ id, attributes: {}, createdAt: 0, updatedAt: 0 })),
+    );
     await store.recordDeliveryOutcomes({
       ...emptyDeliveryOutcomes(),
       deadLetters: [
@@ -359,6 +363,21 @@ describe('waymark dead-letters (in-process, real SQLite store)', () => {
       });
       expect(await store.getDeadLetter('dlq_001')).toEqual(before);
       expect(await retryCommands(store, 'cust_a')).toHaveLength(1);
+    });
+
+    it('a deleted customer: DEAD_LETTER_CUSTOMER_DELETED, exit 1, still pending review', async () => {
+      await store.recordDeliveryOutcomes({
+        ...emptyDeliveryOutcomes(),
+        deadLetters: [deadLetter(5, { customerId: 'cust_gone' })],
+      });
+      const result = await run('dead-letters', 'retry', 'dlq_005', '--data', dir);
+      expect(result).toEqual({
+        code: 1,
+        out: '',
+        err: "error[DEAD_LETTER_CUSTOMER_DELETED]: dead letter 'dlq_005' cannot be retried: customer 'cust_gone' was deleted; abandon it instead\n",
+      });
+      expect((await store.getDeadLetter('dlq_005'))?.status).toBe('pending_review');
+      expect((await run('dead-letters', 'abandon', 'dlq_005', '--data', dir)).code).toBe(0);
     });
 
     it('unknown id: NOT_FOUND, exit 1', async () => {
