@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import type { CustomerRecord } from '../../core/index.js';
+import { startCheckpointer } from './checkpointer.js';
 import { openSqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'waymark-checkpoints-'));
@@ -113,5 +114,17 @@ describe('a process that closes its store', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe('after close');
     expect(run.status).toBe(0);
+  });
+});
+
+describe('a checkpoint thread that cannot work', () => {
+  it('reports the failure, so the store can go back to inline checkpoints, and still stops', async () => {
+    let failed = false;
+    const checkpointer = startCheckpointer(join(dir, 'no', 'such', 'dir', 'x.sqlite'), 100, () => {
+      failed = true;
+    });
+    expect(checkpointer).not.toBeNull();
+    expect(await until(() => failed, 5_000)).toBe(true);
+    await checkpointer?.stop();
   });
 });

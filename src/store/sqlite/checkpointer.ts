@@ -39,8 +39,10 @@ parentPort.on('message', () => {
 function step() {
   try {
     checkpoint.get();
-  } catch {
-    // Busy or locked by another process: the next step tries again.
+  } catch (error) {
+    // Busy or locked by another process: the next step tries again. Anything else ends the
+    // thread, and the store goes back to checkpointing inline.
+    if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED') throw error;
   }
   timer = setTimeout(step, workerData.interval);
 }
@@ -73,19 +75,18 @@ export function startCheckpointer(
         timeout: busyTimeoutMs,
         interval: INTERVAL_MS,
       },
-      // A store that is never closed must not keep the process alive.
-      stdout: false,
-      stderr: false,
     });
   } catch {
     return null;
   }
+  // A store that is never closed must not keep the process alive.
   worker.unref();
   const exited = new Promise<void>((resolve) => {
     worker.once('exit', () => {
       resolve();
     });
-    // An error ends the thread ('exit' follows).
+    // An error ends the thread ('exit' follows): the file could not be opened, or a checkpoint
+    // failed other than by being busy.
     worker.on('error', onFailure);
   });
   return {
