@@ -228,6 +228,7 @@ export class Engine {
     policy: null,
     versions: [],
     problems: [],
+    status: new Map(),
   };
 
   private constructor(

@@ -21,6 +21,14 @@ export interface LoadedPredictionModels {
   readonly versions: readonly string[];
   /** One line per prediction whose model is missing or of the wrong kind. */
   readonly problems: readonly string[];
+  /** Each model looked for, by name: the version loaded (null: none) and why not (null: loaded). */
+  readonly status: ReadonlyMap<string, ModelStatus>;
+}
+
+/** What loading made of one model name (`/healthz` shows it). */
+export interface ModelStatus {
+  readonly version: number | null;
+  readonly problem: string | null;
 }
 
 /** Loads the newest version of every model the config's predictions name. */
@@ -32,37 +40,45 @@ export async function loadPredictionModels(
   const models = new Map<string, PredictionModel>();
   const versions: string[] = [];
   const problems: string[] = [];
+  const status = new Map<string, ModelStatus>();
+  const missing = (name: string, problem: string): void => {
+    problems.push(problem);
+    status.set(name, { version: null, problem });
+  };
   let policy: NbaPolicy | null = null;
   const policyName = config.next_best_action.model;
   if (policyName !== undefined) {
     const record = await store.getModel(policyName);
     const loaded = record === null ? null : policyModel(record);
     if (record === null) {
-      problems.push(
+      missing(
+        policyName,
         `model '${policyName}' is not registered; next-best-action decisions use engagement and priors until it is`,
       );
     } else if (typeof loaded === 'string') {
-      problems.push(loaded);
+      missing(policyName, loaded);
     } else if (loaded !== null) {
       policy = loaded;
       versions.push(`${policyName}@${record.version}`);
+      status.set(policyName, { version: record.version, problem: null });
     }
   }
   for (const name of [...names].sort()) {
     const record = await store.getModel(name);
     if (record === null) {
-      problems.push(`model '${name}' is not registered; its predictions idle until it is`);
+      missing(name, `model '${name}' is not registered; its predictions idle until it is`);
       continue;
     }
     const loaded = predictionModel(record);
     if (typeof loaded === 'string') {
-      problems.push(loaded);
+      missing(name, loaded);
       continue;
     }
     models.set(name, loaded);
     versions.push(`${name}@${record.version}`);
+    status.set(name, { version: record.version, problem: null });
   }
-  return { models, policy, versions, problems };
+  return { models, policy, versions, problems, status };
 }
 
 /** A registry record as the next-best-action policy, or why it cannot be one. */

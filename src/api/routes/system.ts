@@ -88,17 +88,11 @@ function modelHealth(ctx: ApiContext) {
     ...Object.keys(config.models),
     ...(config.next_best_action.model === undefined ? [] : [config.next_best_action.model]),
   ]);
-  const versions = new Map(
-    loaded.versions.map((v) => {
-      const at = v.lastIndexOf('@');
-      return [v.slice(0, at), Number(v.slice(at + 1))] as const;
-    }),
-  );
   return [...names].sort().map((name) => ({
     name,
-    version: versions.get(name) ?? null,
+    version: loaded.status.get(name)?.version ?? null,
     endpoint:
       config.models[name]?.endpoint === undefined ? null : { circuit: circuits[name] ?? 'closed' },
-    problem: loaded.problems.find((line) => line.includes(`'${name}'`)) ?? null,
+    problem: loaded.status.get(name)?.problem ?? null,
   }));
 }
