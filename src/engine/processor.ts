@@ -42,7 +42,9 @@ import {
   chooseContent,
   toJsonValue,
   unitInterval,
+  compileSendTime,
   DEFAULT_SEND_TIME_WINDOW_MS,
+  type SendTimeDefinition,
   type CompiledJourney,
   type EnrollmentTrigger,
   type JourneyEffect,
@@ -1453,15 +1455,11 @@ function eventContext(event: StoredEvent): Record<string, unknown> {
 
 /**
  * A `send_message` action's `send_time` as the message gate reads it (`{mode, within_ms}`), or
- * null to send at once: `optimal` chooses within a day, `{mode: optimal, within}` within that.
+ * null to send at once; the config checked its shape against the send step's.
  */
 function optimalSendTime(given: unknown): JsonObject | null {
-  if (given === 'optimal') return { mode: 'optimal', within_ms: DEFAULT_SEND_TIME_WINDOW_MS };
-  if (typeof given !== 'object' || given === null) return null;
-  const { mode, within } = given as { mode?: unknown; within?: { ms?: unknown } };
-  if (mode !== 'optimal') return null;
-  const ms = within?.ms;
-  return { mode: 'optimal', within_ms: typeof ms === 'number' ? ms : DEFAULT_SEND_TIME_WINDOW_MS };
+  const window = compileSendTime(given as SendTimeDefinition | undefined);
+  return window === null ? null : { mode: 'optimal', within_ms: window.withinMs };
 }
 
 /** Rules see `journey.id`, `journey.current_stage` (the spec's name), `journey.status`, ... */

@@ -20,7 +20,7 @@ import type {
   MessagePriority,
   ParsedTimeOfDay,
   ReEntryPolicy,
-  SendStepDefinition,
+  SendTimeDefinition,
   StepDefinition,
   StepTarget,
   TemplateDefinition,
@@ -89,6 +89,19 @@ export interface VariantPersonalizer {
 
 /** The window of `send_time: optimal` when none is given: a day. */
 export const DEFAULT_SEND_TIME_WINDOW_MS = 86_400_000;
+
+/**
+ * A `send_time` (a journey send step's, a `send_message` action's) as the window the send-time
+ * optimizer chooses in, or null to send at once.
+ */
+export function compileSendTime(
+  given: SendTimeDefinition | undefined,
+): CompiledSendStep['sendTime'] {
+  if (given === undefined || given === 'immediate') return null;
+  if (given === 'optimal') return { mode: 'optimal', withinMs: DEFAULT_SEND_TIME_WINDOW_MS };
+  if (given.mode === 'immediate') return null;
+  return { mode: 'optimal', withinMs: given.within?.ms ?? DEFAULT_SEND_TIME_WINDOW_MS };
+}
 
 /** How a compiled `wait` step finds its end. */
 export type WaitMode =
@@ -416,7 +429,7 @@ export function compileJourney(
           businessHours: step.business_hours ?? false,
           template: step.template ?? null,
           contents: sendContents(step.template, step.content, path),
-          sendTime: sendTime(step.send_time),
+          sendTime: compileSendTime(step.send_time),
         };
       }
       case 'wait':
@@ -563,13 +576,6 @@ export function compileJourney(
       () => templateContents(found, options.personalizers?.(template)),
       [],
     );
-  }
-
-  function sendTime(given: SendStepDefinition['send_time']): CompiledSendStep['sendTime'] {
-    if (given === undefined || given === 'immediate') return null;
-    if (given === 'optimal') return { mode: 'optimal', withinMs: DEFAULT_SEND_TIME_WINDOW_MS };
-    if (given.mode === 'immediate') return null;
-    return { mode: 'optimal', withinMs: given.within?.ms ?? DEFAULT_SEND_TIME_WINDOW_MS };
   }
 
   function waitMode(step: Extract<StepDefinition, { type: 'wait' }>, path: string): WaitMode {

@@ -9,6 +9,7 @@
  */
 export {
   compileJourney,
+  compileSendTime,
   templateContents,
   DEFAULT_SEND_TIME_WINDOW_MS,
   type CompiledSendStep,
