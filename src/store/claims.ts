@@ -1,5 +1,5 @@
 import { InvalidInputError } from './contract.js';
-import type { ClaimOptions, CustomerWork, StoredEvent } from './contract.js';
+import type { ClaimOptions, CustomerWork, MessageStatus, StoredEvent } from './contract.js';
 
 /**
  * What every backend's `claimWork` shares: the check of its options and the empty work of a
@@ -32,3 +32,18 @@ export function checkClaimOptions(options: ClaimOptions): void {
     throw new InvalidInputError(`leaseMs must be a positive number, got ${options.leaseMs}`);
   }
 }
+
+/**
+ * The statuses of a message in a customer's contact ledger (`ClaimOptions.contactsSince`,
+ * `Store.listContacts`): it reached them or will; failed, suppressed and dead-lettered ones did not.
+ */
+export const CONTACT_STATUSES: readonly MessageStatus[] = [
+  'queued',
+  'deferred',
+  'sent',
+  'delivered',
+  'simulated',
+];
+
+/** `CONTACT_STATUSES` as an SQL list, for `status IN (...)`. */
+export const CONTACT_STATUSES_SQL = CONTACT_STATUSES.map((s) => `'${s}'`).join(', ');

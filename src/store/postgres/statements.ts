@@ -12,6 +12,7 @@
  * - Statements that filter on `status = 'pending'` spell the literal, so the planner matches them to
  *   the partial indexes (`WHERE status = 'pending'`).
  */
+import { CONTACT_STATUSES_SQL } from '../claims.js';
 
 /** Advisory lock taken just before inserting journey events, held until commit (see `journey_events`). */
 export const JOURNEY_EVENTS_LOCK_KEY = '33615619889133172';
@@ -156,12 +157,12 @@ export const SQL = {
   contactsIn: `
     SELECT customer_id, channel, send_at AS at, engaged_at IS NOT NULL AS engaged FROM messages
      WHERE customer_id = ANY($1::text[]) AND send_at >= to_timestamp($2::float8 / 1000)
-       AND status IN ('queued', 'deferred', 'sent', 'delivered', 'simulated')`,
+       AND status IN (${CONTACT_STATUSES_SQL})`,
   /** One customer's ledger, as `contactsIn`, in send order. */
   contactsOf: `
     SELECT channel, send_at AS at, engaged_at IS NOT NULL AS engaged FROM messages
      WHERE customer_id = $1 AND send_at >= to_timestamp($2::float8 / 1000)
-       AND status IN ('queued', 'deferred', 'sent', 'delivered', 'simulated')
+       AND status IN (${CONTACT_STATUSES_SQL})
      ORDER BY send_at, id`,
   schedulePlansIn: 'SELECT * FROM schedule_plans WHERE customer_id = ANY($1::text[])',
 

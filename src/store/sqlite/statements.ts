@@ -6,6 +6,7 @@
  * it: SQLite only uses a partial index (`WHERE status = 'pending'`) when the query's own WHERE
  * clause visibly implies it.
  */
+import { CONTACT_STATUSES_SQL } from '../claims.js';
 import type { SqliteDatabase } from './driver.js';
 import type {
   CustomerRow,
@@ -109,13 +110,13 @@ export function prepareStatements(db: SqliteDatabase) {
     >(
       `SELECT customer_id, channel, send_at AS at, engaged_at IS NOT NULL AS engaged FROM messages
         WHERE customer_id IN (SELECT value FROM json_each(?)) AND send_at >= ?
-          AND status IN ('queued', 'deferred', 'sent', 'delivered', 'simulated')`,
+          AND status IN (${CONTACT_STATUSES_SQL})`,
     ),
     /** One customer's ledger, as `contactsIn`, in send order. */
     contactsOf: db.prepare<[string, number], { channel: string; at: number; engaged: number }>(
       `SELECT channel, send_at AS at, engaged_at IS NOT NULL AS engaged FROM messages
         WHERE customer_id = ? AND send_at >= ?
-          AND status IN ('queued', 'deferred', 'sent', 'delivered', 'simulated')
+          AND status IN (${CONTACT_STATUSES_SQL})
         ORDER BY send_at, id`,
     ),
     schedulePlansIn: db.prepare<[string], SchedulePlanRow>(
