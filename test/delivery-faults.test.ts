@@ -210,10 +210,11 @@ describe('delivery under provider faults', () => {
     expect(provider.receivedIds().sort()).toEqual(messages.map((m) => m.id).sort());
   });
 
-  it('falls back to SMS on a permanent e-mail failure, dead-letters what SMS cannot send, and retries it after the data is fixed', async () => {
+  /** SendGrid falling back to Twilio, which refuses the phone number +15550000002. */
+  async function emailFallingBackToSms() {
     const email = await sendgrid('sg-primary');
     const sms = await twilio({ invalidNumbers: ['+15550000002'] });
-    const { engine, clock, store } = await engineFor(
+    const opened = await engineFor(
       config(`
   email:
     provider: sendgrid
@@ -224,6 +225,11 @@ describe('delivery under provider faults', () => {
     settings: { base_url: "${sms.baseUrl}", account_sid: "${ACCOUNT}", auth_token_env: TWILIO_TOKEN, from: "+15550009999", status_callback_url: "http://127.0.0.1:9/status" }
 `),
     );
+    return { email, sms, ...opened };
+  }
+
+  it('falls back to SMS on a permanent e-mail failure, dead-letters what SMS cannot send, and retries it after the data is fixed', async () => {
+    const { email, sms, engine, clock, store } = await emailFallingBackToSms();
     // u1: a malformed address SendGrid refuses, a good phone. u2: both bad.
     await engine.ingest([
       {
@@ -289,19 +295,7 @@ describe('delivery under provider faults', () => {
   });
 
   it('refuses to retry a dead letter whose customer was deleted since, and leaves it to be abandoned', async () => {
-    const email = await sendgrid('sg-primary');
-    const sms = await twilio({ invalidNumbers: ['+15550000002'] });
-    const { engine, clock, store } = await engineFor(
-      config(`
-  email:
-    provider: sendgrid
-    settings: { base_url: "${email.baseUrl}", api_key_env: PRIMARY_KEY, from: "hi@acme.example" }
-    fallback: sms
-  sms:
-    provider: twilio
-    settings: { base_url: "${sms.baseUrl}", account_sid: "${ACCOUNT}", auth_token_env: TWILIO_TOKEN, from: "+15550009999", status_callback_url: "http://127.0.0.1:9/status" }
-`),
-    );
+    const { engine, clock, store } = await emailFallingBackToSms();
     await engine.ingest([
       {
         type: 'customer.created',

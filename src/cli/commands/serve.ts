@@ -8,6 +8,7 @@ import {
   openServerProcess,
   parsePort,
   untilStopped,
+  addServerStoreFlags,
   addWorkerFlags,
   type WorkerFlags,
 } from './server-process.js';
@@ -33,19 +34,13 @@ interface ServeOptions extends WorkerFlags {
  * finish the current batch, give up the scheduler role, close the store), immediate on the second.
  */
 export function registerServeCommand(program: Command, context: CommandContext): void {
-  const command = program
-    .command('serve')
-    .description('run the HTTP API and the worker (embedded store, or PostgreSQL by DATABASE_URL)')
-    .requiredOption('--config <path>', 'config file or directory')
-    .option('--data <dir>', 'directory of the embedded database (default: server.data_dir)')
-    .option(
-      '--database-url <url>',
-      'PostgreSQL URL instead of the embedded store (default: DATABASE_URL, then server.database_url)',
-    )
-    .option(
-      '--listen-database-url <url>',
-      'PostgreSQL URL for the LISTEN connection when --database-url goes through PgBouncer in transaction mode (default: DATABASE_LISTEN_URL, then the database URL)',
-    )
+  const command = addServerStoreFlags(
+    program
+      .command('serve')
+      .description(
+        'run the HTTP API and the worker (embedded store, or PostgreSQL by DATABASE_URL)',
+      ),
+  )
     .option('--role <role>', 'all (API and workers) or api (HTTP only; run waymark worker)', 'all')
     .option('--port <n>', 'HTTP port (default: server.port, 3000)')
     .option('--host <address>', 'listen address (default: server.host, 127.0.0.1)')

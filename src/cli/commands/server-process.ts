@@ -66,6 +66,21 @@ export function workerOptions(
 /** Events per claimed batch on PostgreSQL unless `--batch-events` says otherwise. */
 export const POSTGRES_BATCH_EVENTS = 2_000;
 
+/** The project and store flags of a server process, shared by `serve` and `worker`. */
+export function addServerStoreFlags(command: Command): Command {
+  return command
+    .requiredOption('--config <path>', 'config file or directory')
+    .option('--data <dir>', 'directory of the embedded database (default: server.data_dir)')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL URL instead of the embedded store (default: DATABASE_URL, then server.database_url)',
+    )
+    .option(
+      '--listen-database-url <url>',
+      'PostgreSQL URL for the LISTEN connection when --database-url goes through PgBouncer in transaction mode (default: DATABASE_LISTEN_URL, then the database URL)',
+    );
+}
+
 /** The flags that register the worker's tuning, shared by `serve` and `worker`. */
 export function addWorkerFlags(command: Command): Command {
   return command

@@ -10,6 +10,7 @@ import {
   openServerProcess,
   parsePort,
   untilStopped,
+  addServerStoreFlags,
   addWorkerFlags,
   type WorkerFlags,
 } from './server-process.js';
@@ -38,19 +39,11 @@ interface WorkerCommandOptions extends WorkerFlags {
  * exit 0. A second signal exits at once (130).
  */
 export function registerWorkerCommand(program: Command, context: CommandContext): void {
-  const command = program
-    .command('worker')
-    .description('run workers, delivery and scheduled jobs without the API (scale-out)')
-    .requiredOption('--config <path>', 'config file or directory')
-    .option('--data <dir>', 'directory of the embedded database (default: server.data_dir)')
-    .option(
-      '--database-url <url>',
-      'PostgreSQL URL instead of the embedded store (default: DATABASE_URL, then server.database_url)',
-    )
-    .option(
-      '--listen-database-url <url>',
-      'PostgreSQL URL for the LISTEN connection when --database-url goes through PgBouncer in transaction mode (default: DATABASE_LISTEN_URL, then the database URL)',
-    )
+  const command = addServerStoreFlags(
+    program
+      .command('worker')
+      .description('run workers, delivery and scheduled jobs without the API (scale-out)'),
+  )
     .option(
       '--metrics-port <n>',
       'serve GET /healthz and GET /metrics on this port (default: none)',
