@@ -231,32 +231,34 @@ export class CustomerMessages {
     }
     this.#contacts.push({ channel: message.channel, at: sendAt, engaged: false });
     this.#learnSend(message, payload, sendAt, zone);
-    const held = sendAt > this.#run.now;
+    const now = this.#run.now;
+    const held = sendAt > now;
     const persistence = channel?.persistenceMs ?? null;
-    message = {
-      ...message,
-      sendAt,
-      status: held ? 'deferred' : 'queued',
-      ...(persistence === null ? {} : { expiresAt: sendAt + persistence }),
-    };
-    const queued: JsonObject = {
+    // One copy of the record per way out, with its fields assigned rather than spread in
+    // conditionally: this runs for every message, and the spreads showed in profiles.
+    if (!held && this.#run.storeDeliveredChannels.has(message.channel)) {
+      const delivered: MessageRecord = {
+        ...message,
+        sendAt,
+        status: 'delivered',
+        sentAt: now,
+        updatedAt: now,
+      };
+      if (persistence !== null) delivered.expiresAt = sendAt + persistence;
+      this.#run.out.messages.push(delivered);
+      this.#run.messageEvent('message.sent', delivered, { delivered: true });
+      return;
+    }
+    const queued: MessageRecord = { ...message, sendAt, status: held ? 'deferred' : 'queued' };
+    if (persistence !== null) queued.expiresAt = sendAt + persistence;
+    const entry: JsonObject = {
       ...payload,
-      message: message as unknown as JsonObject,
+      message: queued as unknown as JsonObject,
       to,
       tried: [...tried],
     };
-    if (held || !this.#run.storeDeliveredChannels.has(message.channel)) {
-      this.#run.out.messages.push(message);
-      this.#run.out.outbox.push(messageEntry(message, queued, sendAt));
-      return;
-    }
-    this.#run.out.messages.push({
-      ...message,
-      status: 'delivered',
-      sentAt: this.#run.now,
-      updatedAt: this.#run.now,
-    });
-    this.#run.messageEvent('message.sent', message, { delivered: true });
+    this.#run.out.messages.push(queued);
+    this.#run.out.outbox.push(messageEntry(queued, entry, sendAt));
   }
 
   /**

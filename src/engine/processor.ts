@@ -147,6 +147,36 @@ function orderedInputs(work: CustomerWork): Input[] {
 /** Lengths of every output array, so an input's partial output can be rolled back. */
 type Mark = Record<keyof WorkResult, number>;
 
+/**
+ * The lengths now. Spelled out rather than looped over `Object.keys`: it runs before every input,
+ * and a keyed loop over a result's twenty arrays showed in profiles; the `Mark` type makes a list
+ * added to `WorkResult` and forgotten here a compile error.
+ */
+function markOf(out: WorkResult): Mark {
+  return {
+    processedEventSeqs: out.processedEventSeqs.length,
+    failedEvents: out.failedEvents.length,
+    firedTimerIds: out.firedTimerIds.length,
+    customerUpserts: out.customerUpserts.length,
+    customerDeletes: out.customerDeletes.length,
+    enrollmentUpserts: out.enrollmentUpserts.length,
+    timersToAdd: out.timersToAdd.length,
+    timersToReschedule: out.timersToReschedule.length,
+    timerIdsToCancel: out.timerIdsToCancel.length,
+    messages: out.messages.length,
+    messageUpdates: out.messageUpdates.length,
+    journeyEvents: out.journeyEvents.length,
+    outbox: out.outbox.length,
+    triggerExecutions: out.triggerExecutions.length,
+    triggerStates: out.triggerStates.length,
+    schedulePlans: out.schedulePlans.length,
+    ruleFires: out.ruleFires.length,
+    decisions: out.decisions.length,
+    tasks: out.tasks.length,
+    alerts: out.alerts.length,
+  };
+}
+
 /** The per-customer state before an input, restored when the input fails. */
 interface Snapshot {
   mark: Mark;
@@ -823,10 +853,12 @@ class CustomerRun {
     if (result === undefined || (fired.length === 0 && result.skipped.length === 0)) return;
     this.#decision('rules', trigger.name, {
       ...why,
-      fired: toJsonValue(
-        fired.map((f) => ({ rule_id: f.ruleId, priority: f.priority, explanation: f.explanation })),
-      ),
-      skipped: toJsonValue(result.skipped),
+      fired: fired.map((f) => ({
+        rule_id: f.ruleId,
+        priority: f.priority,
+        explanation: f.explanation,
+      })),
+      skipped: result.skipped,
     });
     for (const rule of fired) {
       this.#out.ruleFires.push({
@@ -927,14 +959,13 @@ class CustomerRun {
       this.#decision('rules', event.type, {
         event_seq: event.seq,
         enrollment_id: enrollment?.id ?? null,
-        fired: toJsonValue(
-          result.fired.map((f) => ({
-            rule_id: f.ruleId,
-            priority: f.priority,
-            explanation: f.explanation,
-          })),
-        ),
-        skipped: toJsonValue(result.skipped),
+        // Made plain JSON once, with the whole explanation, by #decision.
+        fired: result.fired.map((f) => ({
+          rule_id: f.ruleId,
+          priority: f.priority,
+          explanation: f.explanation,
+        })),
+        skipped: result.skipped,
       });
       for (const fired of result.fired) {
         this.#out.ruleFires.push({
@@ -1351,11 +1382,8 @@ class CustomerRun {
   }
 
   #snapshot(): Snapshot {
-    const mark = {} as Mark;
-    for (const key of Object.keys(this.#out) as (keyof WorkResult)[])
-      mark[key] = this.#out[key].length;
     return {
-      mark,
+      mark: markOf(this.#out),
       customer: this.#customer,
       deleted: this.#deleted,
       customerChanged: this.#customerChanged,
@@ -1444,12 +1472,17 @@ function toJourneyEvent(event: StoredEvent): JourneyInputEvent {
 
 /** Conditions see `event.type`, `event.timestamp`, and the event's own fields (`event.properties.x`). */
 function eventContext(event: StoredEvent): Record<string, unknown> {
+  const occurredAt = event.occurredAt;
   return {
     ...event.payload,
     type: event.type,
     id: event.id,
     customer_id: event.customerId,
-    timestamp: new Date(event.occurredAt).toISOString(),
+    // Formatted only when a condition or template reads it: formatting every event's context
+    // showed in profiles.
+    get timestamp() {
+      return new Date(occurredAt).toISOString();
+    },
   };
 }
 
@@ -1472,7 +1505,10 @@ function journeyContext(e: EnrollmentRecord): Record<string, unknown> {
     stage: e.stage,
     step_id: e.stepId,
     status: e.status,
-    enrolled_at: new Date(e.enrolledAt).toISOString(),
+    // Formatted when read, like the event's `timestamp`.
+    get enrolled_at() {
+      return new Date(e.enrolledAt).toISOString();
+    },
     enrollment_id: e.id,
   };
 }

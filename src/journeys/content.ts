@@ -101,7 +101,12 @@ export function toJsonValue(value: unknown, seen: Set<object> = new Set()): Json
         result = value.map((item: unknown) => toJsonValue(item, seen));
       } else {
         const object: JsonObject = {};
-        for (const [key, member] of Object.entries(value)) {
+        const source = value as Record<string, unknown>;
+        // for-in with an own-property check rather than Object.entries: no array of pairs per
+        // object (this runs over every decision's explanation).
+        for (const key in source) {
+          if (!Object.hasOwn(source, key)) continue;
+          const member = source[key];
           if (member === undefined || typeof member === 'function') continue;
           object[key] = toJsonValue(member, seen);
         }

@@ -73,6 +73,8 @@ export class Run {
   #attributesCopied = false;
   /** The customer as conditions see it (attributes plus `id`); reset by profile updates. */
   #customerView: Record<string, unknown> | null = null;
+  /** The event as conditions see it, built once per event rather than per step. */
+  #eventView: { event: JourneyInputEvent; view: Record<string, unknown> } | null = null;
   #steps = 0;
   #closed = false;
   readonly #execute: StepExecutor;
@@ -119,9 +121,14 @@ export class Run {
    */
   context(): RenderContext {
     this.#customerView ??= { ...this.#attributes, id: this.customerId };
+    const event = this.event;
+    if (event !== null && this.#eventView?.event !== event) {
+      this.#eventView = { event, view: eventContext(event) };
+    }
+    const enrolledAt = this.enrollment.enrolledAt;
     return {
       customer: this.#customerView,
-      event: this.event === null ? undefined : eventContext(this.event),
+      event: event === null ? undefined : this.#eventView?.view,
       journey: {
         id: this.journey.id,
         version: this.journey.version,
@@ -130,7 +137,11 @@ export class Run {
         stage: this.enrollment.stage,
         step_id: this.enrollment.stepId,
         enrollment_id: this.enrollment.id,
-        enrolled_at: isoInstant(this.enrollment.enrolledAt),
+        // Formatted when read: few conditions read it, and formatting every step's context showed
+        // in profiles.
+        get enrolled_at() {
+          return isoInstant(enrolledAt);
+        },
         holdout: this.enrollment.holdout,
         variants: { ...this.state.splits },
         goals: Object.keys(this.state.goals),
@@ -426,11 +437,15 @@ export class Run {
 
 /** The event as conditions and templates see it: its payload plus type, customer and time. */
 function eventContext(event: JourneyInputEvent): Record<string, unknown> {
+  const occurredAt = event.occurredAt;
   return {
     ...event.payload,
     type: event.type,
     customer_id: event.customerId,
-    timestamp: isoInstant(event.occurredAt),
+    // Formatted when read (see `enrolled_at`).
+    get timestamp() {
+      return isoInstant(occurredAt);
+    },
   };
 }
 

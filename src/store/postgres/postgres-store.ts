@@ -1494,19 +1494,23 @@ async function writeResult(db: Queryable, batch: WorkBatch, result: WorkResult):
   const enrollments = lastByKey(result.enrollmentUpserts, (e) => e.id);
   if (enrollments.length > 0) {
     await db.query(SQL.upsertEnrollments, [
-      enrollments.map((e) => e.id),
-      enrollments.map((e) => e.journeyId),
-      enrollments.map((e) => e.journeyVersion),
-      enrollments.map((e) => e.customerId),
-      enrollments.map((e) => e.status),
-      enrollments.map((e) => e.stage),
-      enrollments.map((e) => e.stepId),
-      enrollments.map((e) => toJson(e.state)),
-      enrollments.map((e) => e.holdout),
-      enrollments.map((e) => e.enrolledAt),
-      enrollments.map((e) => e.updatedAt),
-      enrollments.map((e) => e.endedAt),
-      enrollments.map((e) => e.exitReason),
+      JSON.stringify(
+        enrollments.map((e) => ({
+          id: e.id,
+          journey_id: e.journeyId,
+          journey_version: e.journeyVersion,
+          customer_id: e.customerId,
+          status: e.status,
+          stage: e.stage,
+          step_id: e.stepId,
+          state: e.state,
+          holdout: e.holdout,
+          enrolled_at: e.enrolledAt,
+          updated_at: e.updatedAt,
+          ended_at: e.endedAt,
+          exit_reason: e.exitReason,
+        })),
+      ),
     ]);
   }
   if (result.timersToAdd.length > 0) await insertTimers(db, result.timersToAdd);
@@ -1517,22 +1521,26 @@ async function writeResult(db: Queryable, batch: WorkBatch, result: WorkResult):
   const m = result.messages;
   if (m.length > 0) {
     await db.query(SQL.insertMessages, [
-      m.map((x) => x.id),
-      m.map((x) => x.customerId),
-      m.map((x) => x.journeyId),
-      m.map((x) => x.enrollmentId),
-      m.map((x) => x.stepId),
-      m.map((x) => x.channel),
-      m.map((x) => x.priority),
-      m.map((x) => x.status),
-      m.map((x) => toJson(x.content)),
-      m.map((x) => x.idempotencyKey),
-      m.map((x) => x.createdAt),
-      m.map((x) => x.sentAt),
-      m.map((x) => x.updatedAt),
-      m.map((x) => x.error),
-      m.map((x) => (x.sendAt === undefined ? x.createdAt : x.sendAt)),
-      m.map((x) => x.expiresAt ?? null),
+      JSON.stringify(
+        m.map((x) => ({
+          id: x.id,
+          customer_id: x.customerId,
+          journey_id: x.journeyId,
+          enrollment_id: x.enrollmentId,
+          step_id: x.stepId,
+          channel: x.channel,
+          priority: x.priority,
+          status: x.status,
+          content: x.content,
+          key: x.idempotencyKey,
+          created_at: x.createdAt,
+          sent_at: x.sentAt,
+          updated_at: x.updatedAt,
+          error: x.error,
+          send_at: x.sendAt === undefined ? x.createdAt : x.sendAt,
+          expires_at: x.expiresAt ?? null,
+        })),
+      ),
     ]);
   }
   const updates = foldMessageUpdates(result.messageUpdates);
@@ -1641,12 +1649,16 @@ async function insertJourneyEvents(
 async function insertDecisions(db: Queryable, d: readonly DecisionRecord[]): Promise<void> {
   if (d.length === 0) return;
   await db.query(SQL.insertDecisions, [
-    d.map((e) => e.id),
-    d.map((e) => e.customerId),
-    d.map((e) => e.kind),
-    d.map((e) => e.at),
-    d.map((e) => e.subject),
-    d.map((e) => toJson(e.explanation)),
+    JSON.stringify(
+      d.map((e) => ({
+        id: e.id,
+        customer_id: e.customerId,
+        kind: e.kind,
+        at: e.at,
+        subject: e.subject,
+        explanation: e.explanation,
+      })),
+    ),
   ]);
 }
 

@@ -203,16 +203,20 @@ export const SQL = {
            u.status
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::jsonb[],
                   $7::text[]) AS u(id, customer_id, enrollment_id, kind, due_at, payload, status)`,
+  /**
+   * The rows come as one JSON document (see `insertJourneyEvents`): the client serialises them
+   * natively instead of escaping every element of thirteen arrays, and PostgreSQL parses one
+   * document.
+   */
   upsertEnrollments: `
     INSERT INTO journey_enrollments (${ENROLLMENT_COLUMNS})
     SELECT u.id, u.journey_id, u.journey_version, u.customer_id, u.status, u.stage, u.step_id,
            u.state, u.holdout, to_timestamp(u.enrolled_at / 1000), to_timestamp(u.updated_at / 1000),
            to_timestamp(u.ended_at / 1000), u.exit_reason
-      FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[],
-                  $7::text[], $8::jsonb[], $9::boolean[], $10::float8[], $11::float8[],
-                  $12::float8[], $13::text[])
-           AS u(id, journey_id, journey_version, customer_id, status, stage, step_id, state,
-                holdout, enrolled_at, updated_at, ended_at, exit_reason)
+      FROM jsonb_to_recordset($1::jsonb)
+           AS u(id text, journey_id text, journey_version int, customer_id text, status text,
+                stage text, step_id text, state jsonb, holdout boolean, enrolled_at float8,
+                updated_at float8, ended_at float8, exit_reason text)
     ON CONFLICT (id) DO UPDATE SET journey_id = excluded.journey_id,
       journey_version = excluded.journey_version, customer_id = excluded.customer_id,
       status = excluded.status, stage = excluded.stage, step_id = excluded.step_id,
@@ -227,9 +231,11 @@ export const SQL = {
            u.status, u.content, u.key, to_timestamp(u.created_at / 1000),
            to_timestamp(u.sent_at / 1000), to_timestamp(u.updated_at / 1000), u.error,
            to_timestamp(u.send_at / 1000), to_timestamp(u.expires_at / 1000)
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                  $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::float8[], $12::float8[],
-                  $13::float8[], $14::text[], $15::float8[], $16::float8[])
+      FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, customer_id text,
+                      journey_id text, enrollment_id text, step_id text, channel text,
+                      priority text, status text, content jsonb, key text, created_at float8,
+                      sent_at float8, updated_at float8, error text, send_at float8,
+                      expires_at float8))
            WITH ORDINALITY AS u(id, customer_id, journey_id, enrollment_id, step_id, channel,
                 priority, status, content, key, created_at, sent_at, updated_at, error, send_at,
                 expires_at, n)
@@ -297,7 +303,8 @@ export const SQL = {
   insertDecisions: `
     INSERT INTO decisions (id, customer_id, kind, at, subject, explanation)
     SELECT u.id, u.customer_id, u.kind, to_timestamp(u.at / 1000), u.subject, u.explanation
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::jsonb[])
+      FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, customer_id text, kind text,
+                      at float8, subject text, explanation jsonb))
            WITH ORDINALITY AS u(id, customer_id, kind, at, subject, explanation, n)
      ORDER BY u.n
     ON CONFLICT (id) DO NOTHING`,
