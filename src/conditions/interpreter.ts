@@ -7,6 +7,7 @@ import type {
   ConditionContext,
   ConditionExplanation,
   ConditionGroup,
+  FieldPath,
   GroupExplanation,
 } from './types.js';
 import { validateConditions } from './validate.js';
@@ -30,12 +31,42 @@ export function assertValidConditions(group: ConditionGroup): void {
   validGroups.add(group);
 }
 
+/**
+ * Resolved paths by default root, then field. Explaining resolves every condition's path per fired
+ * rule per customer, and splitting the same config strings again showed in profiles; bounded like
+ * the time-zone caches in case fields come from somewhere unbounded.
+ */
+const resolvedPaths = new Map<string, Map<string, FieldPath>>();
+let resolvedCount = 0;
+
+function resolvedPath(field: string, options: CompileOptions): FieldPath {
+  const root = options.defaultRoot ?? 'customer';
+  let byField = resolvedPaths.get(root);
+  if (byField === undefined) {
+    byField = new Map();
+    resolvedPaths.set(root, byField);
+  }
+  let path = byField.get(field);
+  if (path === undefined) {
+    path = resolveFieldPath(field, options);
+    if (resolvedCount >= 10_000) {
+      resolvedPaths.clear();
+      resolvedCount = 0;
+      resolvedPaths.set(root, byField);
+      byField.clear();
+    }
+    byField.set(field, path);
+    resolvedCount += 1;
+  }
+  return path;
+}
+
 function evaluateCondition(
   condition: Condition,
   context: ConditionContext,
   options: CompileOptions,
 ): boolean {
-  const actual = readField(context, resolveFieldPath(condition.field, options));
+  const actual = readField(context, resolvedPath(condition.field, options));
   return applyOperator(condition.operator, actual, condition.value);
 }
 
@@ -78,7 +109,7 @@ function explainNode(
   options: CompileOptions,
 ): ConditionExplanation | GroupExplanation {
   if (isGroup(node)) return explainGroup(node, context, options);
-  const actual = readField(context, resolveFieldPath(node.field, options));
+  const actual = readField(context, resolvedPath(node.field, options));
   const result = applyOperator(node.operator, actual, node.value);
   if (node.operator === 'exists' || node.operator === 'not_exists') {
     return { field: node.field, operator: node.operator, actual: shown(actual), result };
