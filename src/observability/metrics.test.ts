@@ -82,7 +82,7 @@ describe('createMetrics', () => {
       clock: new VirtualClock(T0),
     });
     try {
-      const metrics = createMetrics();
+      const metrics = createMetrics({ journeyCountsRefreshMs: 0 });
       metrics.watchStore(engine.store);
       await engine.store.appendEvents(
         [{ type: 'page.viewed', customerId: 'x', occurredAt: T0, payload: {} }],
@@ -102,6 +102,31 @@ describe('createMetrics', () => {
       expect(text).toContain(
         'journey_active_enrollments{journey_id="onboarding",stage="activation"} 1',
       );
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('reads the per-stage counts again only once the refresh interval has passed', async () => {
+    const clock = new VirtualClock(T0);
+    const engine = await Engine.open({
+      config: loadConfigFromString(CONFIG),
+      store: await openStore({ file: ':memory:' }),
+      clock,
+    });
+    try {
+      const metrics = createMetrics({ clock, journeyCountsRefreshMs: 5_000 });
+      metrics.watchStore(engine.store);
+      await engine.enroll('onboarding', 'c1');
+      const welcome = (n: number) =>
+        `journey_active_enrollments{journey_id="onboarding",stage="welcome"} ${n}`;
+      expect(await metrics.exposition()).toContain(welcome(1));
+      await engine.enroll('onboarding', 'c2');
+      // Within the interval the last counts are served.
+      clock.advance(4_999);
+      expect(await metrics.exposition()).toContain(welcome(1));
+      clock.advance(1);
+      expect(await metrics.exposition()).toContain(welcome(2));
     } finally {
       await engine.close();
     }

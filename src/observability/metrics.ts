@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
   silentLogger,
+  systemClock,
+  type Clock,
+  type JourneyCounts,
   type JourneyEventRecord,
   type JsonObject,
   type Logger,
@@ -23,6 +26,15 @@ export type SourceMessageOutcome = 'committed' | 'rejected' | 'retried';
 export interface MetricsOptions {
   /** Where scrape-time failures (an unreachable store) are reported. Default: silent. */
   log?: Logger;
+  /** Time of the store reads' refresh interval. Default: the system clock. */
+  clock?: Clock;
+  /**
+   * How long `journey_active_enrollments` is reused before the store is read again, ms (default
+   * 5,000). Counting every journey's enrollments by stage reads an index as large as the
+   * enrollments table, on every scrape; a dashboard polling once a second, or several Prometheus
+   * servers, would repeat that scan without learning anything new. 0 reads it at every scrape.
+   */
+  journeyCountsRefreshMs?: number;
 }
 
 /**
@@ -92,6 +104,10 @@ const UNKNOWN = 'unknown';
 /** Creates a fresh registry with every Waymark metric registered in it. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const log = options.log ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const journeyCountsRefreshMs = options.journeyCountsRefreshMs ?? 5_000;
+  /** The last journey counts read from the store, and when; null until read or after a failure. */
+  let journeyCounts: { at: number; counts: readonly JourneyCounts[] } | null = null;
   const registry = new Registry();
   const registers = [registry];
   let store: Store | null = null;
@@ -155,23 +171,29 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   const activeEnrollments: Gauge<'journey_id' | 'stage'> = new Gauge({
     name: 'journey_active_enrollments',
-    help: 'Active enrollments per journey and current stage (read from the store at scrape time).',
+    help: 'Active enrollments per journey and current stage (read from the store at scrape time, at most every 5 s by default).',
     labelNames: ['journey_id', 'stage'] as const,
     registers,
     collect: async () => {
       // Reset first: a stage nobody is in any more must disappear, not keep its last value.
       activeEnrollments.reset();
       if (store === null) return;
+      const now = clock.now();
       try {
-        for (const counts of await store.journeyCounts()) {
-          for (const [stage, n] of Object.entries(counts.activeByStage)) {
-            activeEnrollments.set({ journey_id: counts.journeyId, stage }, n);
-          }
+        if (journeyCounts === null || now - journeyCounts.at >= journeyCountsRefreshMs) {
+          journeyCounts = { at: now, counts: await store.journeyCounts() };
         }
       } catch (error) {
         // A scrape must not fail because the store is down: counters are still worth reporting,
-        // and /healthz is where an unreachable store shows.
+        // and /healthz is where an unreachable store shows. Nothing stale is shown meanwhile.
+        journeyCounts = null;
         log.warn('metrics: could not read journey counts', { error: describeError(error) });
+        return;
+      }
+      for (const counts of journeyCounts.counts) {
+        for (const [stage, n] of Object.entries(counts.activeByStage)) {
+          activeEnrollments.set({ journey_id: counts.journeyId, stage }, n);
+        }
       }
     },
   });
