@@ -12,10 +12,11 @@ const crossComponentDeepImport = {
   message: 'Import another component through its index.js, not its internals.',
 };
 
-/** The same rule for tests, which may also import `test/fakes/index.js`. */
+/** The same rule for tests, which may also import `test/fakes/index.js` and `test/support/index.js`. */
 const testDeepImport = {
   ...crossComponentDeepImport,
-  regex: '^(\\.\\./)+(?:src/)?(?!core/|src/|test/fakes/index\\.js$)[^/.][^/]*/(?!index\\.js$).+',
+  regex:
+    '^(\\.\\./)+(?:src/)?(?!core/|src/|test/(?:fakes|support)/index\\.js$)[^/.][^/]*/(?!index\\.js$).+',
 };
 
 export default tseslint.config(

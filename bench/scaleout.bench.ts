@@ -31,7 +31,6 @@
  * drops databases of its own there).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { NewEvent } from '../src/core/index.js';
 import { openPostgresStore, type PostgresStore } from '../src/store/index.js';
+import { createScratchDatabase, withServer } from '../test/support/index.js';
 import { formatRate, type Benchmark, type BenchmarkReport, type ReportCheck } from './harness.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -67,34 +67,21 @@ const PUBLISHED = [
   ['Hatchet', '2,000 runs/s', 'on 8 vCPU'],
 ] as const;
 
-async function admin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: SERVER, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A fresh, migrated database; `drop` removes it. */
 async function freshDatabase(): Promise<{
   url: string;
   store: PostgresStore;
   drop: () => Promise<void>;
 }> {
-  const name = `waymark_bench_${randomBytes(6).toString('hex')}`;
-  await admin((client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(SERVER);
-  url.pathname = `/${name}`;
-  const store = openPostgresStore({ connectionString: url.href, poolSize: 4 });
+  const database = await createScratchDatabase('waymark_bench', SERVER);
+  const store = openPostgresStore({ connectionString: database.url, poolSize: 4 });
   await store.migrate();
   return {
-    url: url.href,
+    url: database.url,
     store,
     drop: async () => {
       await store.close();
-      await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await database.drop();
     },
   };
 }
@@ -509,7 +496,7 @@ export const scaleoutBenchmark: Benchmark = {
     const quick = options.samples !== undefined && options.samples < 5;
     const customers = quick ? 1_000 : 5_000;
     try {
-      await admin((client) => client.query('SELECT 1'));
+      await withServer((client) => client.query('SELECT 1'), SERVER);
     } catch (error) {
       return {
         tables: [],
@@ -525,10 +512,10 @@ export const scaleoutBenchmark: Benchmark = {
         data: null,
       };
     }
-    const server = await admin(async (client) => {
+    const server = await withServer(async (client) => {
       const rows = await client.query<{ server_version: string }>('SHOW server_version');
       return rows.rows[0]?.server_version ?? 'unknown';
-    });
+    }, SERVER);
     const runs: EndToEnd[] = [];
     for (const run of RUNS) {
       runs.push(await endToEnd(run.workers, run.batchEvents, customers));

@@ -16,9 +16,7 @@
  * Skipped, visibly, when PostgreSQL is not reachable, unless WAYMARK_REQUIRE_POSTGRES=1 (CI).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import type { NewEvent } from '../src/core/index.js';
@@ -27,6 +25,7 @@ import {
   runPostgresDiagnostics,
   type PostgresStore,
 } from '../src/store/index.js';
+import { createScratchDatabase, serverUnreachable, type ScratchDatabase } from './support/index.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CONFIG = join(ROOT, 'test', 'fixtures', 'scaleout');
@@ -34,55 +33,21 @@ const STEPS = 10;
 /** Short, so the killed worker's customers come back within the test's patience. */
 const LEASE_MS = 3_000;
 
-/** The test server (a maintenance database the test only creates and drops its own in). */
-const SERVER =
-  process.env['WAYMARK_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function admin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: SERVER, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Why PostgreSQL cannot be used, or null when it can. */
-async function unreachable(): Promise<string | null> {
-  try {
-    await admin((client) => client.query('SELECT 1'));
-    return null;
-  } catch (error) {
-    const reason = `PostgreSQL not reachable at ${SERVER} (${String(error)})`;
-    if (process.env['WAYMARK_REQUIRE_POSTGRES'] === '1') {
-      throw new Error(`WAYMARK_REQUIRE_POSTGRES=1 but ${reason}`);
-    }
-    return reason;
-  }
-}
-
-const created: string[] = [];
+const created: ScratchDatabase[] = [];
 afterAll(async () => {
-  for (const name of created) {
-    await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  }
+  for (const database of created) await database.drop();
 });
 
 /** A fresh database for one test, and a migrated store on it for the test's own reads and writes. */
 async function freshDatabase(): Promise<{ url: string; store: PostgresStore }> {
-  // Hex digits only: safe to splice.
-  const name = `waymark_scaleout_${randomBytes(6).toString('hex')}`;
-  await admin((client) => client.query(`CREATE DATABASE ${name}`));
-  created.push(name);
-  const url = new URL(SERVER);
-  url.pathname = `/${name}`;
-  const store = openPostgresStore({ connectionString: url.href, poolSize: 4 });
+  const database = await createScratchDatabase('waymark_scaleout');
+  created.push(database);
+  const store = openPostgresStore({ connectionString: database.url, poolSize: 4 });
   await store.migrate();
-  return { url: url.href, store };
+  return { url: database.url, store };
 }
 
-const notReachable = await unreachable();
+const notReachable = await serverUnreachable();
 const skipReason =
   notReachable === null
     ? ''

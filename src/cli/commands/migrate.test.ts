@@ -8,13 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  createScratchDatabase,
+  serverUnreachable,
+  testServerUrl,
+  withServer,
+} from '../../../test/support/index.js';
 import { POSTGRES_SCHEMA_VERSION, SQLITE_FILE_NAME, openStore } from '../../store/index.js';
 import { main } from '../program.js';
-
-const SERVER =
-  process.env['WAYMARK_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function run(
   env: Record<string, string>,
@@ -28,32 +30,20 @@ async function run(
 
 /** A URL on the test server for a database of this name. */
 function urlOf(name: string): string {
-  const url = new URL(SERVER);
+  const url = new URL(testServerUrl);
   url.pathname = `/${name}`;
   return url.href;
 }
 
-async function admin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: SERVER, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const reachable = await admin(() => Promise.resolve(true)).catch((error: unknown) => {
-  const reason = `PostgreSQL not reachable at ${SERVER}: ${error instanceof Error ? error.message : String(error)}`;
-  if (process.env['WAYMARK_REQUIRE_POSTGRES'] === '1') throw new Error(reason);
-  console.warn(`skipping the PostgreSQL CLI tests: ${reason}`);
-  return false;
-});
+const unreachable = await serverUnreachable();
+if (unreachable !== null) console.warn(`skipping the PostgreSQL CLI tests: ${unreachable}`);
+const reachable = unreachable === null;
 
 const dir = mkdtempSync(join(tmpdir(), 'waymark-migrate-'));
-/** Databases this file created, dropped at the end. */
+/** Databases this file created (or had `waymark migrate --create-database` create), dropped at the end. */
 const created: string[] = [];
 
+/** A name for a database that does not exist yet. */
 function databaseName(): string {
   const name = `waymark_test_${randomBytes(6).toString('hex')}`;
   created.push(name);
@@ -61,15 +51,15 @@ function databaseName(): string {
 }
 
 async function createDatabase(): Promise<string> {
-  const name = databaseName();
-  await admin((client) => client.query(`CREATE DATABASE ${name}`));
-  return urlOf(name);
+  const database = await createScratchDatabase('waymark_test');
+  created.push(database.name);
+  return database.url;
 }
 
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   if (!reachable) return;
-  await admin(async (client) => {
+  await withServer(async (client) => {
     for (const name of created) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 });

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyWorkResult } from '../contract.js';
 import type { ClaimOptions, JourneyEventRecord, NewEvent, Store, WorkBatch } from '../contract.js';
 import type { PostgresStore } from './postgres-store.js';
-import { createTestDatabase } from './test-database.js';
+import { createTestDatabase } from '../../../test/support/index.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 

@@ -13,7 +13,7 @@ import type { EnrollmentRecord, MessageRecord, Store, WorkResult } from '../cont
 import { openSqliteStore, runDiagnostics as runSqliteDiagnostics } from '../sqlite/index.js';
 import { DIAGNOSTIC_QUERIES, runDiagnostics } from './diagnostics.js';
 import type { PostgresStore } from './postgres-store.js';
-import { createTestDatabase } from './test-database.js';
+import { createTestDatabase } from '../../../test/support/index.js';
 
 const database = await createTestDatabase();
 const available = typeof database !== 'string';

@@ -9,7 +9,7 @@ import { createPool } from './driver.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, applyMigrations } from './migrations.js';
 import type { Migration } from './migrations.js';
 import type { PostgresStore } from './postgres-store.js';
-import { createTestDatabase } from './test-database.js';
+import { createTestDatabase } from '../../../test/support/index.js';
 
 const database = await createTestDatabase();
 const available = typeof database !== 'string';

@@ -9,7 +9,7 @@ import { emptyWorkResult } from '../contract.js';
 import type { OutboxEntry, StoreChange, StoreWatch } from '../contract.js';
 import { changeChannels, outboxPayload, parseChange } from './notifications.js';
 import type { PostgresStore } from './postgres-store.js';
-import { createTestDatabase } from './test-database.js';
+import { createTestDatabase } from '../../../test/support/index.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { openStore } from '../index.js';
 import { PostgresStore, openPostgresStore } from './postgres-store.js';
-import { createTestDatabase, testServerUrl } from './test-database.js';
+import { createTestDatabase, testServerUrl } from '../../../test/support/index.js';
 
 const database = await createTestDatabase();
 const available = typeof database !== 'string';

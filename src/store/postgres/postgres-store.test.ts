@@ -5,7 +5,7 @@
 import { afterAll, describe, it } from 'vitest';
 
 import { describeStoreConformance } from '../conformance.js';
-import { createTestDatabase } from './test-database.js';
+import { createTestDatabase } from '../../../test/support/index.js';
 
 const database = await createTestDatabase();
 
