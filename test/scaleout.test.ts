@@ -346,10 +346,15 @@ describe.skipIf(notReachable !== null)(`scale-out worker processes${skipReason}`
       expect(heldAtFirstKill).toBeGreaterThan(0);
       expect(heldAtSecondKill).toBeGreaterThan(0);
       await expectExactlyOnceInOrder(store, customers);
-      // The surviving workers are still healthy and stop cleanly.
+      // The surviving workers are still healthy and stop cleanly, giving back any role they hold.
+      // A role the killed worker held may still be on record under its name: a survivor takes it
+      // over only at its first pass after that lease ran out, which can come after the last
+      // message (seen in CI once processing got faster).
       for (const worker of [second, third]) worker.child.kill('SIGTERM');
       expect(await Promise.all([second.exited, third.exited])).toEqual([0, 0]);
-      expect(await count(store, 'SELECT count(*)::int AS n FROM role_leases')).toBe(0);
+      expect(
+        await count(store, `SELECT count(*)::int AS n FROM role_leases WHERE holder <> 'w1'`),
+      ).toBe(0);
     } finally {
       await store.close();
     }
