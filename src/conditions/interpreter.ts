@@ -37,7 +37,6 @@ export function assertValidConditions(group: ConditionGroup): void {
  * the time-zone caches in case fields come from somewhere unbounded.
  */
 const resolvedPaths = new Map<string, Map<string, FieldPath>>();
-let resolvedCount = 0;
 
 function resolvedPath(field: string, options: CompileOptions): FieldPath {
   const root = options.defaultRoot ?? 'customer';
@@ -49,14 +48,8 @@ function resolvedPath(field: string, options: CompileOptions): FieldPath {
   let path = byField.get(field);
   if (path === undefined) {
     path = resolveFieldPath(field, options);
-    if (resolvedCount >= 10_000) {
-      resolvedPaths.clear();
-      resolvedCount = 0;
-      resolvedPaths.set(root, byField);
-      byField.clear();
-    }
+    if (byField.size >= 10_000) byField.clear();
     byField.set(field, path);
-    resolvedCount += 1;
   }
   return path;
 }

@@ -51,7 +51,7 @@ import {
   type JourneyInput,
   type JourneyInputEvent,
 } from '../journeys/index.js';
-import type { ResolvedAction, RuleContext, RuleSet } from '../rules/index.js';
+import type { FiredRule, ResolvedAction, RuleContext, RuleSet } from '../rules/index.js';
 import { recordActivity } from '../decisions/index.js';
 import type {
   PredictionModel,
@@ -853,11 +853,7 @@ class CustomerRun {
     if (result === undefined || (fired.length === 0 && result.skipped.length === 0)) return;
     this.#decision('rules', trigger.name, {
       ...why,
-      fired: fired.map((f) => ({
-        rule_id: f.ruleId,
-        priority: f.priority,
-        explanation: f.explanation,
-      })),
+      fired: firedRules(fired),
       skipped: result.skipped,
     });
     for (const rule of fired) {
@@ -959,12 +955,7 @@ class CustomerRun {
       this.#decision('rules', event.type, {
         event_seq: event.seq,
         enrollment_id: enrollment?.id ?? null,
-        // Made plain JSON once, with the whole explanation, by #decision.
-        fired: result.fired.map((f) => ({
-          rule_id: f.ruleId,
-          priority: f.priority,
-          explanation: f.explanation,
-        })),
+        fired: firedRules(result.fired),
         skipped: result.skipped,
       });
       for (const fired of result.fired) {
@@ -1484,6 +1475,18 @@ function eventContext(event: StoredEvent): Record<string, unknown> {
       return new Date(occurredAt).toISOString();
     },
   };
+}
+
+/**
+ * The fired rules as a `rules` decision lists them; made plain JSON once, with the whole
+ * explanation, by `#decision`.
+ */
+function firedRules(fired: readonly FiredRule[]): Record<string, unknown>[] {
+  return fired.map((f) => ({
+    rule_id: f.ruleId,
+    priority: f.priority,
+    explanation: f.explanation,
+  }));
 }
 
 /**

@@ -223,7 +223,7 @@ export function registerModelCommands(program: Command, context: CommandContext)
         }
         const model = await readModel(options.model);
         const metrics = model.kind === 'churn' ? model.metrics : model.evaluation;
-        await withRegistry(await withServer(options), context, async (store) => {
+        await withRegistry(options, context, async (store) => {
           const stored = await store.registerModel({
             name: options.name,
             kind: model.kind,
@@ -288,7 +288,7 @@ export function registerModelCommands(program: Command, context: CommandContext)
     .option('--name <name>', 'only this name')
     .action(
       async (options: { config?: string; data?: string; databaseUrl?: string; name?: string }) => {
-        await withRegistry(await withServer(options), context, async (store) => {
+        await withRegistry(options, context, async (store) => {
           const listed = await store.listModels(
             options.name === undefined ? {} : { name: options.name },
           );
@@ -327,19 +327,12 @@ function headlineMetric(model: ModelRecord): string {
  * Opens the store holding the registry, chosen like every command's (`store-target.ts`):
  * `--database-url`, `--data`, `DATABASE_URL`, then the config's server settings when there is one.
  */
-/** The options with the server settings of `--config`'s project, when one is named. */
-async function withServer<T extends { config?: string | undefined }>(
-  options: T,
-): Promise<T & { server?: { data_dir: string; database_url?: string | undefined } }> {
-  if (options.config === undefined) return options;
-  return { ...options, server: (await loadConfig(options.config)).config.server };
-}
-
 async function withRegistry(
   options: {
     data?: string | undefined;
     databaseUrl?: string | undefined;
     config?: string | undefined;
+    /** The project's server settings when the caller already loaded them; else read from `config`. */
     server?: { data_dir: string; database_url?: string | undefined } | undefined;
   },
   context: CommandContext,
@@ -349,7 +342,11 @@ async function withRegistry(
     {
       data: options.data,
       databaseUrl: options.databaseUrl,
-      server: options.server,
+      server:
+        options.server ??
+        (options.config === undefined
+          ? undefined
+          : (await loadConfig(options.config)).config.server),
       configPath: options.config,
       fallbackDataDir: null,
       missing:
