@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../src/api/index.js';
@@ -253,5 +256,190 @@ describe('through the HTTP API', () => {
       .map((e) => e.journey_event?.type);
     expect(types.filter((t) => t === 'journey.exited')).toHaveLength(1);
     expect(types).not.toContain('journey.stage_changed');
+  });
+});
+
+/**
+ * The event that enrolled a customer, read by the journey's steps: through HTTP, on a database
+ * file, across a restart while the customer waits. One journey enrolls by `entry.event`, the other
+ * by a rule's `enroll_journey` on the same event.
+ */
+describe('the enrolling event in journey steps, through HTTP and a restart', () => {
+  const ENTRY_CONFIG = `
+channels:
+  in_app: { provider: internal }
+rules:
+  - id: big_orders
+    name: 'Big orders get a call'
+    priority: 1
+    conditions:
+      logic: AND
+      conditions:
+        - { field: event.type, operator: eq, value: order.placed }
+        - { field: event.properties.total, operator: gt, value: 100 }
+    actions:
+      - { type: enroll_journey, params: { journey_id: big_order_call } }
+journeys:
+  - id: order_follow_up
+    entry: { event: order.placed, re_entry: always }
+    stages:
+      - id: s
+        steps:
+          - { id: thanks, type: send, channel: in_app, content: { body: "Thanks for order {{ event.properties.order_id }}" } }
+          - { id: later, type: wait, duration: 2 days }
+          - { id: review, type: send, channel: in_app, content: { body: "How was order {{ journey.entry_event.properties.order_id }}? {{ event.type | default: 'no event' }}" } }
+  - id: big_order_call
+    entry:
+      conditions: { logic: AND, conditions: [{ field: event.properties.total, operator: gt, value: 200 }] }
+    stages:
+      - id: s
+        steps:
+          - { id: call, type: task, title: "Call about {{ event.properties.order_id }} ({{ event.properties.total }})", due: 1 day }
+`;
+
+  it('first steps read it as event, later ones as journey.entry_event from the stored state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-entry-event-'));
+    const file = join(dir, 'waymark.sqlite');
+    const clock = new VirtualClock(T0);
+    const open = async () => {
+      const engine = await Engine.open({
+        config: loadConfigFromString(ENTRY_CONFIG, 'entry-event.yaml'),
+        store: await openStore({ file }),
+        clock,
+        callWebhook: () => Promise.resolve(),
+      });
+      return { engine, app: buildApi(engine) };
+    };
+    try {
+      let { engine, app } = await open();
+      const posted = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: {
+          events: [
+            {
+              type: 'order.placed',
+              customer_id: 'ola',
+              properties: { order_id: 'A-1', total: 250 },
+            },
+            {
+              type: 'order.placed',
+              customer_id: 'bo',
+              properties: { order_id: 'B-7', total: 150 },
+            },
+          ],
+        },
+      });
+      expect(posted.statusCode).toBe(202);
+      await engine.runUntilIdle();
+      await app.close();
+      await engine.close();
+
+      // Restarted while both wait; the wait ends after the restart.
+      ({ engine, app } = await open());
+      clock.advance(2 * DAY);
+      await engine.runUntilIdle();
+      const bodies = async (customer: string) =>
+        (await app.inject({ url: `/v1/messages?customer_id=${customer}` }))
+          .json<{ items: { content: { body: string } }[] }>()
+          .items.map((m) => m.content.body);
+      expect(await bodies('ola')).toEqual(['Thanks for order A-1', 'How was order A-1? no event']);
+      expect(await bodies('bo')).toEqual(['Thanks for order B-7', 'How was order B-7? no event']);
+      // The rule enrolled with the event: its entry conditions and the task's title read it.
+      const tasks = (await app.inject({ url: '/v1/tasks' })).json<{
+        items: { customer_id: string; title: string }[];
+      }>();
+      expect(tasks.items.map((t) => [t.customer_id, t.title])).toEqual([
+        ['ola', 'Call about A-1 (250)'],
+      ]);
+      const enrolled = (
+        await app.inject({ url: '/v1/enrollments?journey_id=big_order_call' })
+      ).json<{ items: { customer_id: string }[] }>();
+      expect(enrolled.items.map((e) => e.customer_id)).toEqual(['ola']);
+      await app.close();
+      await engine.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('entry properties through the API', () => {
+  const CONFIG_WITH_PROPERTIES = `
+channels:
+  in_app: { provider: internal }
+journeys:
+  - id: invite
+    stages:
+      - id: s
+        steps:
+          - { id: hello, type: send, channel: in_app, content: { body: "Invited by {{ event.properties.inviter | default: 'nobody' }}" } }
+          - { id: later, type: wait, duration: 1 day }
+          - { id: remind, type: send, channel: in_app, content: { body: "{{ journey.entry_event.properties.inviter | default: 'Nobody' }} is waiting" } }
+`;
+  let app: FastifyInstance;
+  let engine: Engine;
+  const clock = new VirtualClock(T0);
+  beforeAll(async () => {
+    engine = await Engine.open({
+      config: loadConfigFromString(CONFIG_WITH_PROPERTIES, 'invite.yaml'),
+      store: await openStore({ file: ':memory:' }),
+      clock,
+      callWebhook: () => Promise.resolve(),
+    });
+    app = buildApi(engine);
+  });
+  afterAll(async () => {
+    await app.close();
+    await engine.close();
+  });
+  const bodies = async (customer: string) =>
+    (await app.inject({ url: `/v1/messages?customer_id=${customer}` }))
+      .json<{ items: { content: { body: string } }[] }>()
+      .items.map((m) => m.content.body);
+
+  it('POST /enroll and POST /test take entry_properties; without them the steps read none', async () => {
+    const enrolled = await app.inject({
+      method: 'POST',
+      url: '/v1/journeys/invite/enroll',
+      payload: { customer_id: 'kim', entry_properties: { inviter: 'Lee' } },
+    });
+    expect(enrolled.statusCode).toBe(201);
+    const plain = await app.inject({
+      method: 'POST',
+      url: '/v1/journeys/invite/enroll',
+      payload: { customer_id: 'max' },
+    });
+    expect(plain.statusCode).toBe(201);
+    clock.advance(DAY);
+    await engine.runUntilIdle();
+    expect(await bodies('kim')).toEqual(['Invited by Lee', 'Lee is waiting']);
+    expect(await bodies('max')).toEqual(['Invited by nobody', 'Nobody is waiting']);
+
+    const tested = await app.inject({
+      method: 'POST',
+      url: '/v1/journeys/invite/test',
+      payload: { entry_properties: { inviter: 'Sam' } },
+    });
+    expect(tested.statusCode).toBe(200);
+    expect(
+      tested
+        .json<{ messages: { content: { body: string } }[] }>()
+        .messages.map((m) => m.content.body),
+    ).toEqual(['Invited by Sam', 'Sam is waiting']);
+  });
+
+  it('answers entry_properties that are not an object with a located 400', async () => {
+    for (const [url, payload] of [
+      ['/v1/journeys/invite/enroll', { customer_id: 'zoe', entry_properties: 'Lee' }],
+      ['/v1/journeys/invite/enroll', { customer_id: 'zoe', entry_properties: ['Lee'] }],
+      ['/v1/journeys/invite/test', { entry_properties: 3 }],
+    ] as const) {
+      const r = await app.inject({ method: 'POST', url, payload });
+      expect(r.statusCode).toBe(400);
+      expect(r.json()).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+      expect(JSON.stringify(r.json())).toContain('entry_properties');
+    }
+    expect(await bodies('zoe')).toEqual([]);
   });
 });

@@ -150,6 +150,16 @@ export interface EnrollOutcome {
   enrollment: EnrollmentRecord | null;
 }
 
+/** Options of `Engine.enroll`. */
+export interface EnrollCommandOptions {
+  /**
+   * Properties of the enrollment (Braze's canvas entry properties): the journey's first steps read
+   * them as `event.properties.x`, every step as `journey.entry_event.properties.x`; the entering
+   * event's type is `waymark.enroll`.
+   */
+  readonly entryProperties?: JsonObject | undefined;
+}
+
 /** A prediction's live score of one customer (`GET /v1/customers/{id}/predictions`). */
 export interface CustomerPredictionScore {
   prediction: string;
@@ -802,10 +812,18 @@ export class Engine {
    * Enrolls a customer (creating a bare profile if needed) and resolves, once processed, with
    * what happened: the enrollment, or the reason it was refused (`already_enrolled`,
    * `re_entry_not_allowed`, `cooldown`, `journey_paused`, `entry_conditions_not_met`, ...).
+   * With `entryProperties` the enrollment carries them as its entering event (see the option).
    */
-  async enroll(journeyId: string, customerId: string): Promise<EnrollOutcome> {
+  async enroll(
+    journeyId: string,
+    customerId: string,
+    options: EnrollCommandOptions = {},
+  ): Promise<EnrollOutcome> {
     this.#journey(journeyId);
-    const eventId = await this.#command(customerId, 'waymark.enroll', { journey_id: journeyId });
+    const eventId = await this.#command(customerId, 'waymark.enroll', {
+      journey_id: journeyId,
+      ...(options.entryProperties === undefined ? {} : { properties: options.entryProperties }),
+    });
     const decisions = await this.store.listDecisions({ customerId, limit: 100 });
     const decision = decisions.find((d) => d.kind === 'api_enroll' && d.subject === eventId);
     const result = decision?.explanation['result'];

@@ -3,6 +3,7 @@ export type {
   CustomerPredictionScore,
   EngineOptions,
   EnrollOutcome,
+  EnrollCommandOptions,
   FeedbackVerification,
   JourneyMetrics,
 } from './engine.js';

@@ -41,6 +41,7 @@ import {
   enroll,
   chooseContent,
   toJsonValue,
+  eventView,
   unitInterval,
   compileSendTime,
   DEFAULT_SEND_TIME_WINDOW_MS,
@@ -359,7 +360,17 @@ class CustomerRun {
     switch (event.type) {
       case 'waymark.enroll': {
         this.#ensureCustomer(event);
-        const result = this.#enroll(journeyId ?? '', { source: 'api' }, undefined);
+        // With entry properties the command itself is the entering event (`event.properties.x`).
+        const properties = event.payload['properties'];
+        const entering =
+          typeof properties === 'object' && properties !== null && !Array.isArray(properties)
+            ? toJourneyEvent(event)
+            : null;
+        const result = this.#enroll(
+          journeyId ?? '',
+          entering === null ? { source: 'api' } : { source: 'api', event: entering },
+          undefined,
+        );
         // Keyed by the command's event id, so the API can answer with this exact outcome.
         this.#decision('api_enroll', event.id, { journey_id: journeyId, result });
         return;
@@ -594,7 +605,7 @@ class CustomerRun {
   }
 
   #eventView(event: StoredEvent): Record<string, unknown> {
-    if (this.#eventCache?.event !== event) this.#eventCache = { event, view: eventContext(event) };
+    if (this.#eventCache?.event !== event) this.#eventCache = { event, view: eventView(event) };
     return this.#eventCache.view;
   }
 
@@ -1000,7 +1011,10 @@ class CustomerRun {
     switch (action.type) {
       case 'enroll_journey': {
         const journeyId = stringValue(params['journey_id']) ?? '';
-        this.#enroll(journeyId, cause, stringValue(params['stage']));
+        // The event the rule fired on enrols, as an `entry.event` would (none for a delayed action).
+        const event = this.#currentEvent;
+        const trigger = event === null ? cause : { ...cause, event: toJourneyEvent(event) };
+        this.#enroll(journeyId, trigger, stringValue(params['stage']));
         return;
       }
       case 'advance_stage': {
@@ -1207,7 +1221,9 @@ class CustomerRun {
     if (!journey) {
       this.#decision('enroll_rejected', journeyId, {
         reason: 'unknown_journey',
-        cause: toJsonValue(trigger),
+        cause: toJsonValue(
+          trigger.event === undefined ? trigger : { ...trigger, event: trigger.event.type },
+        ),
       });
       return { decision: 'rejected', reason: 'unknown_journey' };
     }
@@ -1458,22 +1474,6 @@ function toJourneyEvent(event: StoredEvent): JourneyInputEvent {
     receivedAt: event.receivedAt,
     payload: event.payload,
     seq: event.seq,
-  };
-}
-
-/** Conditions see `event.type`, `event.timestamp`, and the event's own fields (`event.properties.x`). */
-function eventContext(event: StoredEvent): Record<string, unknown> {
-  const occurredAt = event.occurredAt;
-  return {
-    ...event.payload,
-    type: event.type,
-    id: event.id,
-    customer_id: event.customerId,
-    // Formatted only when a condition or template reads it: formatting every event's context
-    // showed in profiles.
-    get timestamp() {
-      return new Date(occurredAt).toISOString();
-    },
   };
 }
 

@@ -140,6 +140,8 @@ export interface JourneyTestOptions {
   /** Where it stops at the latest (default: 365 days after start). */
   until?: Instant | undefined;
   seed?: string | undefined;
+  /** Entry properties of the enrollment (see `EnrollCommandOptions`). */
+  entryProperties?: JsonObject | undefined;
 }
 
 /** The outcome of a journey test. */
@@ -174,7 +176,9 @@ export async function simulateJourney(options: JourneyTestOptions): Promise<Jour
     until: options.until ?? options.start + 365 * DAY_MS,
     seed: options.seed,
     prepare: async (engine) => {
-      await engine.enroll(options.journeyId, customer.id);
+      await engine.enroll(options.journeyId, customer.id, {
+        entryProperties: options.entryProperties,
+      });
     },
     stopWhen: async (engine) =>
       (await engine.activeEnrollment(options.journeyId, customer.id)) === null,

@@ -266,6 +266,11 @@ export interface CompiledJourney {
   readonly globalHoldout: number;
   /** Time zone for customers without a valid `timezone` attribute. */
   readonly defaultTimezone: string;
+  /**
+   * Whether the definition or a template it sends reads `journey.entry_event`: only then does an
+   * enrollment keep a copy of its enrolling event in its state for the steps after the first wait.
+   */
+  readonly keepsEntryEvent: boolean;
 }
 
 /** Options for `compileJourney`. */
@@ -670,9 +675,29 @@ export function compileJourney(
     holdout,
     globalHoldout: definition.global_holdout === false ? 0 : (options.globalHoldout ?? 0),
     defaultTimezone: options.defaultTimezone ?? 'UTC',
+    keepsEntryEvent: readsEntryEvent(definition, steps.values(), options.templates),
   };
   if (problems.length > 0) throw new InvalidJourneyError(definition.id, problems);
   return compiled;
+}
+
+/**
+ * Whether `entry_event` appears anywhere in the definition or in a template one of its sends names.
+ * A textual check on purpose: a false positive only keeps a copy nobody reads, and there is no way
+ * to reach the field without writing its name.
+ */
+function readsEntryEvent(
+  definition: JourneyDefinition,
+  steps: Iterable<CompiledStep>,
+  templates: Readonly<Record<string, TemplateDefinition>> | undefined,
+): boolean {
+  if (JSON.stringify(definition).includes('entry_event')) return true;
+  for (const step of steps) {
+    if (step.type !== 'send' || step.template === null || templates === undefined) continue;
+    const template = Object.hasOwn(templates, step.template) ? templates[step.template] : undefined;
+    if (template !== undefined && JSON.stringify(template).includes('entry_event')) return true;
+  }
+  return false;
 }
 
 /** Segments that would reach an object's prototype; refused in profile paths. */

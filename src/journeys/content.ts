@@ -22,6 +22,52 @@ export type CompiledValue = (context: RenderContext) => { value: JsonValue; miss
 /** Compiled message content: an object of rendered fields. */
 export type CompiledContent = (context: RenderContext) => { value: JsonObject; missing: string[] };
 
+/**
+ * An event as conditions and templates see it: its own fields (`properties`, `changes`, ...), then
+ * `type`, `id` (when given), `customer_id` and `timestamp` (ISO text, formatted when read — few
+ * conditions read it). Copied field by field: an object spread followed by an accessor takes a slow
+ * path in V8 (about 1 µs against 0.3 per event) and showed in profiles.
+ */
+export function eventView(event: {
+  readonly type: string;
+  readonly customerId: string;
+  readonly occurredAt: number;
+  readonly payload: JsonObject;
+  readonly id?: string | undefined;
+}): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  const payload = event.payload;
+  for (const key in payload) {
+    // An own `__proto__` field (parsed JSON can have one) is copied as data, not as the prototype.
+    if (key === '__proto__') {
+      Object.defineProperty(view, key, {
+        value: payload[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      view[key] = payload[key];
+    }
+  }
+  view['type'] = event.type;
+  if (event.id !== undefined) view['id'] = event.id;
+  view['customer_id'] = event.customerId;
+  const occurredAt = event.occurredAt;
+  Object.defineProperty(view, 'timestamp', {
+    get: () => isoInstant(occurredAt),
+    enumerable: true,
+    configurable: true,
+  });
+  return view;
+}
+
+/** ISO-8601 text of an instant; null for one outside what a Date can hold (never throws). */
+export function isoInstant(instant: number): string | null {
+  const date = new Date(instant);
+  return Number.isFinite(date.getTime()) ? date.toISOString() : null;
+}
+
 /** Compiles a text template; `escape: 'html'` escapes values for HTML output. */
 export function compileText(text: string, escape: 'html' | 'none'): CompiledText {
   const template = compileTemplate(text, { escape });

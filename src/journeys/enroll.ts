@@ -17,7 +17,10 @@ export interface EnrollmentTrigger {
   readonly source: string;
   /** The rule id, trigger name, ... that enrolled. */
   readonly name?: string | undefined;
-  /** The event that enrolled, if any; entry conditions see it as `event`. */
+  /**
+   * The event that enrolled, if any: entry conditions and the steps up to the first wait see it as
+   * `event`, every step as `journey.entry_event` (see `Run.enter`).
+   */
   readonly event?: JourneyInputEvent | undefined;
 }
 
@@ -150,7 +153,7 @@ export function enroll(
     exitReason: null,
   };
   const run = new Run(journey, enrollment, customer, options, executeStep);
-  run.event = options.trigger.event ?? null;
+  run.enter(options.trigger.event ?? null);
   const context = run.context();
   if (journey.entryConditions !== null && !journey.entryConditions(context)) {
     return rejected('entry_conditions_not_met');
@@ -166,8 +169,6 @@ export function enroll(
       event: options.trigger.event?.type ?? null,
     },
   });
-  // The enrolling event is spent on the gate; steps and goals only see later inputs.
-  run.event = null;
   if (holdout) startHoldout(run, journey);
   else run.runFrom({ stage: 0, step: 0 });
   return { decision: 'enrolled', ...run.finish() };

@@ -17,7 +17,7 @@ import type {
   TimerKind,
 } from '../core/index.js';
 import type { CompiledJourney, CompiledStage, CompiledStep, ResolvedTarget } from './compile.js';
-import type { RenderContext } from './content.js';
+import { eventView, isoInstant, type RenderContext } from './content.js';
 import type {
   CustomerPatch,
   JourneyEffect,
@@ -75,6 +75,10 @@ export class Run {
   #customerView: Record<string, unknown> | null = null;
   /** The event as conditions see it, built once per event rather than per step. */
   #eventView: { event: JourneyInputEvent; view: Record<string, unknown> } | null = null;
+  /** The enrolling event while `enroll` runs (see `enter`); null in every later run. */
+  #entering: JourneyInputEvent | null = null;
+  /** A kept `journey.entry_event` as conditions see it (later runs): built once; null if none. */
+  #entryView: Record<string, unknown> | null | undefined = undefined;
   #steps = 0;
   #closed = false;
   readonly #execute: StepExecutor;
@@ -94,6 +98,23 @@ export class Run {
     this.#attributes = customer.attributes;
     this.ctx = ctx;
     this.#execute = execute;
+  }
+
+  /**
+   * Starts an enrollment's first run with the event that enrolled it (null for an API or scheduled
+   * enrollment). The event is no input to this enrollment — exit events, event goals and waits only
+   * see later events — but the gate, and the steps up to the first wait, read it as `event`, and
+   * every step as `journey.entry_event` (kept in the state when the journey reads it).
+   */
+  enter(event: JourneyInputEvent | null): void {
+    this.#entering = event;
+    if (event !== null && this.journey.keepsEntryEvent) {
+      this.state.entryEvent = {
+        type: event.type,
+        occurredAt: event.occurredAt,
+        payload: event.payload,
+      };
+    }
   }
 
   /** True until the enrollment completes or exits. */
@@ -121,14 +142,11 @@ export class Run {
    */
   context(): RenderContext {
     this.#customerView ??= { ...this.#attributes, id: this.customerId };
-    const event = this.event;
-    if (event !== null && this.#eventView?.event !== event) {
-      this.#eventView = { event, view: eventContext(event) };
-    }
+    const event = this.event ?? this.#entering;
     const enrolledAt = this.enrollment.enrolledAt;
     return {
       customer: this.#customerView,
-      event: event === null ? undefined : this.#eventView?.view,
+      event: event === null ? undefined : this.#viewOf(event),
       journey: {
         id: this.journey.id,
         version: this.journey.version,
@@ -145,8 +163,24 @@ export class Run {
         holdout: this.enrollment.holdout,
         variants: { ...this.state.splits },
         goals: Object.keys(this.state.goals),
+        // Only a journey that mentions it can read it (see `keepsEntryEvent`).
+        entry_event: this.journey.keepsEntryEvent ? this.#entryEventView() : undefined,
       },
     };
+  }
+
+  #viewOf(event: JourneyInputEvent): Record<string, unknown> {
+    if (this.#eventView?.event !== event) this.#eventView = { event, view: eventView(event) };
+    return this.#eventView.view;
+  }
+
+  #entryEventView(): Record<string, unknown> | undefined {
+    if (this.#entering !== null) return this.#viewOf(this.#entering);
+    if (this.#entryView === undefined) {
+      const kept = this.state.entryEvent;
+      this.#entryView = kept === null ? null : eventView({ ...kept, customerId: this.customerId });
+    }
+    return this.#entryView ?? undefined;
   }
 
   /** Starts a step: counts the visit and points the enrollment at it. */
@@ -433,26 +467,6 @@ export class Run {
       JSON.stringify(writeState(readState(before.state))) === JSON.stringify(state)
     );
   }
-}
-
-/** The event as conditions and templates see it: its payload plus type, customer and time. */
-function eventContext(event: JourneyInputEvent): Record<string, unknown> {
-  const occurredAt = event.occurredAt;
-  return {
-    ...event.payload,
-    type: event.type,
-    customer_id: event.customerId,
-    // Formatted when read (see `enrolled_at`).
-    get timestamp() {
-      return isoInstant(occurredAt);
-    },
-  };
-}
-
-/** ISO-8601 text of an instant; null for one outside what a Date can hold (never throws). */
-export function isoInstant(instant: number): string | null {
-  const date = new Date(instant);
-  return Number.isFinite(date.getTime()) ? date.toISOString() : null;
 }
 
 /** Applies one operation to attributes in place; intermediate objects are created as needed. */

@@ -31,6 +31,18 @@ export interface PendingTimer {
   readonly due: number;
 }
 
+/**
+ * The event that enrolled the customer, kept for steps after the first wait
+ * (`journey.entry_event`). Only journeys that read it keep it: it is a copy of the event's fields
+ * in every enrollment row.
+ */
+export interface EntryEventState {
+  readonly type: string;
+  readonly occurredAt: number;
+  /** The event's own fields (`properties`, `changes`, ...). */
+  readonly payload: JsonObject;
+}
+
 /** The runtime state. Plain data; copied, never shared, between inputs. */
 export interface RuntimeState {
   wait: WaitState | null;
@@ -48,11 +60,21 @@ export interface RuntimeState {
   timers: PendingTimer[];
   /** The holdout's end-of-measurement timer (see docs/journeys.md, "Holdout"). */
   goalTimer: string | null;
+  /** The enrolling event, for journeys that read `journey.entry_event`; null otherwise. */
+  entryEvent: EntryEventState | null;
 }
 
 /** A fresh state. */
 export function initialState(): RuntimeState {
-  return { wait: null, visits: {}, splits: {}, goals: {}, timers: [], goalTimer: null };
+  return {
+    wait: null,
+    visits: {},
+    splits: {},
+    goals: {},
+    timers: [],
+    goalTimer: null,
+    entryEvent: null,
+  };
 }
 
 /** A deep copy, so a failed or discarded run never changes its input. */
@@ -64,6 +86,8 @@ export function copyState(state: RuntimeState): RuntimeState {
     goals: { ...state.goals },
     timers: [...state.timers],
     goalTimer: state.goalTimer,
+    // Never changed after enrollment, so shared.
+    entryEvent: state.entryEvent,
   };
 }
 
@@ -80,7 +104,7 @@ export function writeState(state: RuntimeState): JsonObject {
           due: state.wait.due,
           since: state.wait.since,
         };
-  return {
+  const stored: JsonObject = {
     layout: STATE_LAYOUT,
     wait,
     visits: { ...state.visits },
@@ -89,6 +113,16 @@ export function writeState(state: RuntimeState): JsonObject {
     timers: state.timers.map((t) => ({ id: t.id, kind: t.kind, due: t.due })),
     goal_timer: state.goalTimer,
   };
+  // Absent rather than null when not kept: most journeys never read it.
+  const entry = state.entryEvent;
+  if (entry !== null) {
+    stored['entry_event'] = {
+      type: entry.type,
+      occurred_at: entry.occurredAt,
+      payload: entry.payload,
+    };
+  }
+  return stored;
 }
 
 const TIMER_KINDS: ReadonlySet<string> = new Set([
@@ -147,6 +181,16 @@ export function readState(stored: JsonObject): RuntimeState {
     }
   }
   state.goalTimer = typeof stored['goal_timer'] === 'string' ? stored['goal_timer'] : null;
+  const entry = asObject(stored['entry_event']);
+  const entryType = entry?.['type'];
+  const entryAt = asNumber(entry?.['occurred_at']);
+  if (typeof entryType === 'string' && entryAt !== null) {
+    state.entryEvent = {
+      type: entryType,
+      occurredAt: entryAt,
+      payload: asObject(entry?.['payload']) ?? {},
+    };
+  }
   return state;
 }
 

@@ -61,6 +61,8 @@ const journeyTestBody = z
     start: instantInput.optional(),
     until: instantInput.optional(),
     seed: z.string().min(1).max(256).optional(),
+    /** Entry properties of the enrollment at `start`, as `POST /v1/journeys/{id}/enroll` takes them. */
+    entry_properties: z.record(z.string(), z.json()).optional(),
   })
   .optional();
 
@@ -102,10 +104,14 @@ export function journeyRoutes(ctx: ApiContext, openScratchStore: () => Promise<S
       operationId: 'enrollCustomer',
       summary: 'Enroll a customer',
       description:
-        'Enrolls the customer (a bare profile is created when the customer is unknown) and answers once the enrollment has been processed: its first steps have run up to the first wait. When the journey refuses (journey_paused, already_enrolled, re_entry_not_allowed, cooldown, entry_conditions_not_met, exit_criteria_met) the answer is 409 ENROLLMENT_REJECTED with the reason from the decision log.',
+        'Enrolls the customer (a bare profile is created when the customer is unknown) and answers once the enrollment has been processed: its first steps have run up to the first wait. `entry_properties` (optional) are the entry properties of the enrollment: the first steps read them as `event.properties.x`, every step as `journey.entry_event.properties.x`. When the journey refuses (journey_paused, already_enrolled, re_entry_not_allowed, cooldown, entry_conditions_not_met, exit_criteria_met) the answer is 409 ENROLLMENT_REJECTED with the reason from the decision log.',
       tag: 'journeys',
       params: journeyParams,
-      body: z.strictObject({ customer_id: identifierSchema }),
+      body: z.strictObject({
+        customer_id: identifierSchema,
+        /** The enrollment's entry properties: `event.properties.x` / `journey.entry_event.properties.x`. */
+        entry_properties: z.record(z.string(), z.json()).optional(),
+      }),
       responses: {
         201: {
           description: 'Enrolled (the enrollment may already have completed).',
@@ -119,7 +125,9 @@ export function journeyRoutes(ctx: ApiContext, openScratchStore: () => Promise<S
         503: 'TIMEOUT: accepted but not processed in time; check the status later',
       },
       async handle({ params, body }) {
-        const outcome = await engine.enroll(params.id, body.customer_id);
+        const outcome = await engine.enroll(params.id, body.customer_id, {
+          entryProperties: body.entry_properties,
+        });
         if (outcome.decision === 'enrolled' && outcome.enrollment) {
           return { status: 201, body: enrollmentJson(outcome.enrollment) };
         }
@@ -319,7 +327,7 @@ export function journeyRoutes(ctx: ApiContext, openScratchStore: () => Promise<S
       operationId: 'testJourney',
       summary: 'Run a journey for one customer in simulated time',
       description:
-        "Runs the journey's current definition on a throw-away store with a virtual clock: the customer is enrolled at `start` (default now), the given events arrive at their timestamps, and time jumps from one due wait to the next until the enrollment ends or `until` (default start + 365 days). Nothing is sent and nothing is stored. The answer is the path taken (journey events) and every message the journey would send.",
+        "Runs the journey's current definition on a throw-away store with a virtual clock: the customer is enrolled at `start` (default now, with `entry_properties` if given, as `POST /v1/journeys/{id}/enroll` takes them), the given events arrive at their timestamps, and time jumps from one due wait to the next until the enrollment ends or `until` (default start + 365 days). Nothing is sent and nothing is stored. The answer is the path taken (journey events) and every message the journey would send.",
       tag: 'journeys',
       params: journeyParams,
       body: journeyTestBody,
@@ -363,6 +371,7 @@ export function journeyRoutes(ctx: ApiContext, openScratchStore: () => Promise<S
           start,
           until,
           seed: body?.seed ?? engine.seed,
+          entryProperties: body?.entry_properties,
         });
         return {
           status: 200,
