@@ -5,9 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../src/api/index.js';
 import { loadConfigFromString } from '../src/config/index.js';
-import { VirtualClock, type JourneyEventRecord } from '../src/core/index.js';
+import { VirtualClock, type JourneyEventRecord, type Store } from '../src/core/index.js';
 import { Engine, simulate } from '../src/engine/index.js';
 import { openStore } from '../src/store/index.js';
+import { createTestDatabase } from './support/index.js';
+
+const database = await createTestDatabase();
+if (typeof database === 'string')
+  console.warn(`skipping the PostgreSQL journey tests: ${database}`);
 
 /**
  * Every step type, exits mid-wait, re-entry, goals and versioning, end to end: through the HTTP
@@ -297,21 +302,21 @@ journeys:
           - { id: call, type: task, title: "Call about {{ event.properties.order_id }} ({{ event.properties.total }})", due: 1 day }
 `;
 
-  it('first steps read it as event, later ones as journey.entry_event from the stored state', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'waymark-entry-event-'));
-    const file = join(dir, 'waymark.sqlite');
+  /** Runs the scenario on a store that `openStore(n)` opens for the n-th time (1, then 2 after the restart). */
+  async function scenario(openStoreFor: (n: number) => Promise<Store>): Promise<void> {
     const clock = new VirtualClock(T0);
+    let opened = 0;
     const open = async () => {
       const engine = await Engine.open({
         config: loadConfigFromString(ENTRY_CONFIG, 'entry-event.yaml'),
-        store: await openStore({ file }),
+        store: await openStoreFor(++opened),
         clock,
         callWebhook: () => Promise.resolve(),
       });
       return { engine, app: buildApi(engine) };
     };
+    let { engine, app } = await open();
     try {
-      let { engine, app } = await open();
       const posted = await app.inject({
         method: 'POST',
         url: '/v1/events',
@@ -356,11 +361,35 @@ journeys:
         await app.inject({ url: '/v1/enrollments?journey_id=big_order_call' })
       ).json<{ items: { customer_id: string }[] }>();
       expect(enrolled.items.map((e) => e.customer_id)).toEqual(['ola']);
+    } finally {
       await app.close();
       await engine.close();
+    }
+  }
+
+  it('first steps read it as event, later ones as journey.entry_event (SQLite file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-entry-event-'));
+    try {
+      await scenario(() => openStore({ file: join(dir, 'waymark.sqlite') }));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.skipIf(typeof database === 'string')(
+    'first steps read it as event, later ones as journey.entry_event (PostgreSQL)',
+    async () => {
+      if (typeof database === 'string') return;
+      await scenario(async (n) => {
+        const store = n === 1 ? database.openStore() : database.reopenStore('store_1');
+        await store.migrate();
+        return store;
+      });
+    },
+  );
+
+  afterAll(async () => {
+    if (typeof database !== 'string') await database.drop();
   });
 });
 
