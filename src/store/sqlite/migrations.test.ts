@@ -24,7 +24,7 @@ describe('migrations', () => {
 
   it('create every table the engine and the diagnostic queries use', () => {
     const db = openDatabase(':memory:');
-    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(tables(db)).toEqual([
       'alerts',
       'consumer_cursors',
@@ -32,6 +32,7 @@ describe('migrations', () => {
       'dead_letters',
       'decisions',
       'events',
+      'journey_enrollment_counts',
       'journey_enrollments',
       'journey_events',
       'journey_versions',
@@ -82,6 +83,44 @@ describe('migrations', () => {
       },
       { version: 10, name: 'model registry, decisions by kind', applied_at: clock.now() },
       { version: 11, name: 'process roles', applied_at: clock.now() },
+      { version: 12, name: 'enrollment counts kept by triggers', applied_at: clock.now() },
+    ]);
+    db.close();
+  });
+
+  it('count the enrollments already stored when the counts table arrives (12)', () => {
+    const db = openDatabase(':memory:');
+    applyMigrations(db, MIGRATIONS.slice(0, 11), clock);
+    const insert = db.prepare<[string, string, string, string], never>(
+      `INSERT INTO journey_enrollments (id, journey_id, journey_version, customer_id, status, stage,
+         state, holdout, enrolled_at, updated_at) VALUES (?, ?, 1, 'c', ?, ?, '{}', 0, 0, 0)`,
+    );
+    insert.run('e1', 'onboarding', 'active', 'welcome');
+    insert.run('e2', 'onboarding', 'active', 'welcome');
+    insert.run('e3', 'onboarding', 'completed', 'activation');
+    insert.run('e4', 'renewal', 'active', 'notice');
+    expect(applyMigrations(db, MIGRATIONS, clock)).toEqual([12]);
+    const counts = () =>
+      db
+        .prepare<[], { journey_id: string; status: string; stage: string; enrollments: number }>(
+          'SELECT journey_id, status, stage, enrollments FROM journey_enrollment_counts ORDER BY 1, 2, 3',
+        )
+        .all()
+        .map((r) => [r.journey_id, r.status, r.stage, r.enrollments]);
+    expect(counts()).toEqual([
+      ['onboarding', 'active', 'welcome', 2],
+      ['onboarding', 'completed', 'activation', 1],
+      ['renewal', 'active', 'notice', 1],
+    ]);
+    // From then on the triggers keep them.
+    insert.run('e5', 'renewal', 'active', 'notice');
+    db.prepare("UPDATE journey_enrollments SET status = 'exited' WHERE id = 'e1'").run();
+    db.prepare("DELETE FROM journey_enrollments WHERE id = 'e3'").run();
+    expect(counts()).toEqual([
+      ['onboarding', 'active', 'welcome', 1],
+      ['onboarding', 'completed', 'activation', 0],
+      ['onboarding', 'exited', 'welcome', 1],
+      ['renewal', 'active', 'notice', 2],
     ]);
     db.close();
   });

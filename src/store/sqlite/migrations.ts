@@ -393,6 +393,51 @@ CREATE TABLE role_leases (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 12,
+    name: 'enrollment counts kept by triggers',
+    sql: `
+-- Enrollments per journey, status and stage, kept up to date by triggers in the transaction that
+-- changes an enrollment. Counting the enrollments themselves scans an index as large as the table
+-- (every enrollment ever made), and better-sqlite3 is synchronous: on a database of millions of
+-- enrollments every metrics scrape or journey-metrics call would stall the process that long.
+-- Rows count down to 0 and stay; readers skip zeros.
+CREATE TABLE journey_enrollment_counts (
+  journey_id   TEXT    NOT NULL,
+  status       TEXT    NOT NULL,
+  stage        TEXT    NOT NULL,
+  enrollments  INTEGER NOT NULL,
+  PRIMARY KEY (journey_id, status, stage)
+) WITHOUT ROWID;
+INSERT INTO journey_enrollment_counts (journey_id, status, stage, enrollments)
+  SELECT journey_id, status, stage, COUNT(*) FROM journey_enrollments
+   GROUP BY journey_id, status, stage;
+
+-- An upsert that takes its DO UPDATE path fires the UPDATE trigger, not the INSERT one.
+CREATE TRIGGER journey_enrollments_count_insert AFTER INSERT ON journey_enrollments
+BEGIN
+  INSERT INTO journey_enrollment_counts (journey_id, status, stage, enrollments)
+    VALUES (new.journey_id, new.status, new.stage, 1)
+    ON CONFLICT (journey_id, status, stage) DO UPDATE SET enrollments = enrollments + 1;
+END;
+CREATE TRIGGER journey_enrollments_count_update
+  AFTER UPDATE OF journey_id, status, stage ON journey_enrollments
+  WHEN old.journey_id IS NOT new.journey_id OR old.status IS NOT new.status
+    OR old.stage IS NOT new.stage
+BEGIN
+  UPDATE journey_enrollment_counts SET enrollments = enrollments - 1
+   WHERE journey_id = old.journey_id AND status = old.status AND stage = old.stage;
+  INSERT INTO journey_enrollment_counts (journey_id, status, stage, enrollments)
+    VALUES (new.journey_id, new.status, new.stage, 1)
+    ON CONFLICT (journey_id, status, stage) DO UPDATE SET enrollments = enrollments + 1;
+END;
+CREATE TRIGGER journey_enrollments_count_delete AFTER DELETE ON journey_enrollments
+BEGIN
+  UPDATE journey_enrollment_counts SET enrollments = enrollments - 1
+   WHERE journey_id = old.journey_id AND status = old.status AND stage = old.stage;
+END;
+`,
+  },
 ];
 
 /** Version of the newest migration this code knows. */

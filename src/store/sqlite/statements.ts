@@ -536,12 +536,13 @@ export function prepareStatements(db: SqliteDatabase) {
       [],
       { journey_id: string; status: EnrollmentRow['status']; enrollments: number }
     >(
-      `SELECT journey_id, status, COUNT(*) AS enrollments FROM journey_enrollments
-        GROUP BY journey_id, status`,
+      // Kept by triggers (migration 12): a few rows per journey, whatever the number of enrollments.
+      `SELECT journey_id, status, SUM(enrollments) AS enrollments FROM journey_enrollment_counts
+        GROUP BY journey_id, status HAVING SUM(enrollments) > 0`,
     ),
     activeCountsByStage: db.prepare<[], { journey_id: string; stage: string; enrollments: number }>(
-      `SELECT journey_id, stage, COUNT(*) AS enrollments FROM journey_enrollments
-        WHERE status = 'active' GROUP BY journey_id, stage`,
+      `SELECT journey_id, stage, enrollments FROM journey_enrollment_counts
+        WHERE status = 'active' AND enrollments > 0`,
     ),
   };
 }
