@@ -463,6 +463,12 @@ journeys:
       ['/v1/journeys/invite/enroll', { customer_id: 'zoe', entry_properties: 'Lee' }],
       ['/v1/journeys/invite/enroll', { customer_id: 'zoe', entry_properties: ['Lee'] }],
       ['/v1/journeys/invite/test', { entry_properties: 3 }],
+      // Stored like an event's properties: NUL is refused on every backend (PostgreSQL cannot keep it).
+      [
+        '/v1/journeys/invite/enroll',
+        { customer_id: 'zoe', entry_properties: { a: { b: 'x\u0000' } } },
+      ],
+      ['/v1/journeys/invite/test', { entry_properties: { 'k\u0000': 1 } }],
     ] as const) {
       const r = await app.inject({ method: 'POST', url, payload });
       expect(r.statusCode).toBe(400);

@@ -191,6 +191,27 @@ function identifier(
 }
 
 /**
+ * What the store cannot keep in a JSON value given outside an event (a command's properties):
+ * nesting deeper than `MAX_PAYLOAD_DEPTH` and NUL characters, the rules of event payloads, located
+ * under `path`.
+ */
+export function payloadProblems(value: unknown, path: string): EventProblem[] {
+  const scan = scanPayload(value, MAX_PAYLOAD_DEPTH);
+  const at = (inner: string) => (inner === '' ? path : `${path}.${inner}`);
+  const problems: EventProblem[] = [];
+  if (scan.tooDeep !== null) {
+    problems.push({
+      path: at(scan.tooDeep),
+      message: `nested deeper than ${MAX_PAYLOAD_DEPTH} levels`,
+    });
+  }
+  if (scan.nul !== null) {
+    problems.push({ path: at(scan.nul), message: 'must not contain the NUL character' });
+  }
+  return problems;
+}
+
+/**
  * One walk over a payload: the path of the first object or array nested deeper than `maxDepth`
  * below `value`, and of the first string or key holding a NUL character (null when none).
  * Iterative, so a hostile 100,000-level payload cannot overflow the stack while being checked.

@@ -2,6 +2,7 @@ export {
   parseEventInput,
   parseEventBatch,
   parseInstant,
+  payloadProblems,
   BatchTooLargeError,
   MAX_EVENTS_PER_BATCH,
   MAX_IDENTIFIER_LENGTH,

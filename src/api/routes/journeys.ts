@@ -7,7 +7,12 @@ import {
   type Store,
 } from '../../core/index.js';
 import { simulateJourney } from '../../engine/index.js';
-import { MAX_EVENTS_PER_BATCH, parseEventBatch, parseInstant } from '../../ingest/index.js';
+import {
+  MAX_EVENTS_PER_BATCH,
+  parseEventBatch,
+  parseInstant,
+  payloadProblems,
+} from '../../ingest/index.js';
 import type { ApiContext } from '../context.js';
 import { ApiError } from '../http-errors.js';
 import { identifierSchema, journeyCustomerParams, journeyParams } from '../input.js';
@@ -65,6 +70,17 @@ const journeyTestBody = z
     entry_properties: z.record(z.string(), z.json()).optional(),
   })
   .optional();
+
+/** Entry properties are stored like an event's properties, so the same rules apply (no NUL). */
+function checkEntryProperties(properties: Record<string, unknown> | undefined): void {
+  if (properties === undefined) return;
+  const problems = payloadProblems(properties, 'entry_properties');
+  if (problems.length > 0) {
+    throw new InvalidInputError(`entry_properties: ${problems[0]?.message ?? 'invalid'}`, {
+      problems,
+    });
+  }
+}
 
 /** Longest simulated horizon of a journey test: five years. */
 const MAX_TEST_HORIZON_MS = 5 * 366 * 86_400_000;
@@ -125,6 +141,7 @@ export function journeyRoutes(ctx: ApiContext, openScratchStore: () => Promise<S
         503: 'TIMEOUT: accepted but not processed in time; check the status later',
       },
       async handle({ params, body }) {
+        checkEntryProperties(body.entry_properties);
         const outcome = await engine.enroll(params.id, body.customer_id, {
           entryProperties: body.entry_properties,
         });
@@ -338,6 +355,7 @@ export function journeyRoutes(ctx: ApiContext, openScratchStore: () => Promise<S
       },
       async handle({ params, body }) {
         engine.describeJourney(params.id);
+        checkEntryProperties(body?.entry_properties);
         const start = body?.start ?? engine.clock.now();
         const until = body?.until;
         if (until !== undefined && (until < start || until - start > MAX_TEST_HORIZON_MS)) {
