@@ -84,6 +84,27 @@ function steps(events: JourneyEventRecord[], customerId: string): string[] {
     );
 }
 
+/** An engine on `store` (default: in memory) with the HTTP API in front, on a virtual clock. */
+async function openApi(
+  yaml: string,
+  clock: VirtualClock,
+  store: () => Promise<Store> = () => openStore({ file: ':memory:' }),
+): Promise<{ engine: Engine; app: FastifyInstance }> {
+  const engine = await Engine.open({
+    config: loadConfigFromString(yaml, 'journeys.yaml'),
+    store: await store(),
+    clock,
+    callWebhook: () => Promise.resolve(),
+  });
+  return { engine, app: buildApi(engine) };
+}
+
+/** The bodies of a customer's messages, oldest first, through `GET /v1/messages`. */
+async function messageBodies(app: FastifyInstance, customerId: string): Promise<string[]> {
+  const page = await app.inject({ url: `/v1/messages?customer_id=${customerId}` });
+  return page.json<{ items: { content: { body: string } }[] }>().items.map((m) => m.content.body);
+}
+
 describe('every step type in simulated time', () => {
   const ev = (
     type: string,
@@ -201,13 +222,7 @@ describe('through the HTTP API', () => {
   const clock = new VirtualClock(T0);
 
   beforeAll(async () => {
-    engine = await Engine.open({
-      config: loadConfigFromString(CONFIG, 'tour.yaml'),
-      store: await openStore({ file: ':memory:' }),
-      clock,
-      callWebhook: () => Promise.resolve(),
-    });
-    app = buildApi(engine);
+    ({ engine, app } = await openApi(CONFIG, clock));
   });
   afterAll(async () => {
     await app.close();
@@ -306,15 +321,7 @@ journeys:
   async function scenario(openStoreFor: (n: number) => Promise<Store>): Promise<void> {
     const clock = new VirtualClock(T0);
     let opened = 0;
-    const open = async () => {
-      const engine = await Engine.open({
-        config: loadConfigFromString(ENTRY_CONFIG, 'entry-event.yaml'),
-        store: await openStoreFor(++opened),
-        clock,
-        callWebhook: () => Promise.resolve(),
-      });
-      return { engine, app: buildApi(engine) };
-    };
+    const open = () => openApi(ENTRY_CONFIG, clock, () => openStoreFor(++opened));
     let { engine, app } = await open();
     try {
       const posted = await app.inject({
@@ -344,12 +351,14 @@ journeys:
       ({ engine, app } = await open());
       clock.advance(2 * DAY);
       await engine.runUntilIdle();
-      const bodies = async (customer: string) =>
-        (await app.inject({ url: `/v1/messages?customer_id=${customer}` }))
-          .json<{ items: { content: { body: string } }[] }>()
-          .items.map((m) => m.content.body);
-      expect(await bodies('ola')).toEqual(['Thanks for order A-1', 'How was order A-1? no event']);
-      expect(await bodies('bo')).toEqual(['Thanks for order B-7', 'How was order B-7? no event']);
+      expect(await messageBodies(app, 'ola')).toEqual([
+        'Thanks for order A-1',
+        'How was order A-1? no event',
+      ]);
+      expect(await messageBodies(app, 'bo')).toEqual([
+        'Thanks for order B-7',
+        'How was order B-7? no event',
+      ]);
       // The rule enrolled with the event: its entry conditions and the task's title read it.
       const tasks = (await app.inject({ url: '/v1/tasks' })).json<{
         items: { customer_id: string; title: string }[];
@@ -410,22 +419,13 @@ journeys:
   let engine: Engine;
   const clock = new VirtualClock(T0);
   beforeAll(async () => {
-    engine = await Engine.open({
-      config: loadConfigFromString(CONFIG_WITH_PROPERTIES, 'invite.yaml'),
-      store: await openStore({ file: ':memory:' }),
-      clock,
-      callWebhook: () => Promise.resolve(),
-    });
-    app = buildApi(engine);
+    ({ engine, app } = await openApi(CONFIG_WITH_PROPERTIES, clock));
   });
   afterAll(async () => {
     await app.close();
     await engine.close();
   });
-  const bodies = async (customer: string) =>
-    (await app.inject({ url: `/v1/messages?customer_id=${customer}` }))
-      .json<{ items: { content: { body: string } }[] }>()
-      .items.map((m) => m.content.body);
+  const bodies = (customer: string) => messageBodies(app, customer);
 
   it('POST /enroll and POST /test take entry_properties; without them the steps read none', async () => {
     const enrolled = await app.inject({
