@@ -3,9 +3,11 @@
  * SQLite store: every test has its own stream, deleted afterwards. Skipped, visibly, when no NATS
  * answers there, unless WAYMARK_REQUIRE_NATS=1 (CI), which makes a missing server a failure.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
@@ -578,3 +580,127 @@ function canReach(host: string, port: number): Promise<boolean> {
     });
   });
 }
+
+/**
+ * Authentication against a NATS server of the test's own (token, then user and password), started
+ * from the `nats-server` binary on a free loopback port: the shared server on 4222 has no auth.
+ */
+const NATS_SERVER = [
+  process.env['WAYMARK_NATS_SERVER'],
+  ...(process.env['PATH'] ?? '').split(':').map((dir) => join(dir, 'nats-server')),
+  '/usr/sbin/nats-server',
+  '/usr/local/bin/nats-server',
+].find((path): path is string => path !== undefined && path !== '' && existsSync(path));
+if (NATS_SERVER === undefined && required) {
+  throw new Error('WAYMARK_REQUIRE_NATS=1 but no nats-server binary for the authentication tests');
+}
+if (NATS_SERVER === undefined)
+  console.warn('nats-source authentication tests [SKIPPED: no nats-server binary]');
+
+/** Starts `nats-server` with JetStream and `auth` arguments on a free port; stopped after the test. */
+async function natsServerWith(auth: string[]): Promise<string> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => {
+        resolve(typeof address === 'object' && address !== null ? address.port : 0);
+      });
+    });
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'waymark-nats-auth-'));
+  const child = spawn(
+    NATS_SERVER ?? 'nats-server',
+    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...auth],
+    { stdio: 'ignore' },
+  );
+  cleanups.push(async () => {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill();
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  });
+  await until(async () => ((await canReach('127.0.0.1', port)) ? true : undefined));
+  return `nats://127.0.0.1:${port}`;
+}
+
+describe.skipIf(NATS_SERVER === undefined)('NATS source authentication', () => {
+  async function consumesWith(
+    url: string,
+    auth: Record<string, unknown>,
+    env: Record<string, string>,
+    publisher: { token: string } | { user: string; pass: string },
+  ): Promise<void> {
+    const stream = `WAYMARK_AUTH_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    const engine = await openEngine(await dataFile());
+    const [source] = openSources([settings(stream, 'auth.>', { url, auth })], {
+      ingest: (events) => engine.ingest(events),
+      env,
+    });
+    if (source === undefined) throw new Error('no source');
+    source.start();
+    cleanups.push(async () => {
+      await source.close();
+      await engine.close();
+    });
+    await until(async () => ((await source.health()).state === 'running' ? true : undefined));
+    const client = await connect({ servers: url, ...publisher });
+    cleanups.push(() => client.drain());
+    await jetstream(client).publish(
+      'auth.a',
+      JSON.stringify({ type: 'signed_up', customer_id: 'c1' }),
+    );
+    await until(async () =>
+      (await engine.activeEnrollment('welcome', 'c1')) !== null ? true : undefined,
+    );
+  }
+
+  async function refusedWith(
+    url: string,
+    auth: Record<string, unknown>,
+    env: Record<string, string>,
+  ): Promise<SourceHealth> {
+    const engine = await openEngine(await dataFile());
+    const [source] = openSources([settings('WAYMARK_AUTH_REFUSED', 'refused.>', { url, auth })], {
+      ingest: (events) => engine.ingest(events),
+      env,
+    });
+    if (source === undefined) throw new Error('no source');
+    source.start();
+    cleanups.push(async () => {
+      await source.close();
+      await engine.close();
+    });
+    // Refused credentials are a failure the source reports and retries, never a crash.
+    return until(async () => {
+      const health = await source.health();
+      return health.last_error !== null ? health : undefined;
+    });
+  }
+
+  it('a token: the right one consumes, a wrong one is reported in health', async () => {
+    const url = await natsServerWith(['--auth', 's3cret-token']);
+    const auth = { type: 'token', token_env: 'NATS_TOKEN' };
+    await consumesWith(url, auth, { NATS_TOKEN: 's3cret-token' }, { token: 's3cret-token' });
+    const refused = await refusedWith(url, auth, { NATS_TOKEN: 'wrong' });
+    expect(refused.state).not.toBe('running');
+    expect(refused.last_error).toMatch(/authori[sz]ation/iu);
+    expect(refused.last_error).not.toContain('wrong');
+  });
+
+  it('a user and password: the right ones consume, a wrong password is reported in health', async () => {
+    const url = await natsServerWith(['--user', 'waymark', '--pass', 'pa55word']);
+    const auth = { type: 'user_password', user_env: 'NATS_USER', password_env: 'NATS_PASSWORD' };
+    await consumesWith(
+      url,
+      auth,
+      { NATS_USER: 'waymark', NATS_PASSWORD: 'pa55word' },
+      { user: 'waymark', pass: 'pa55word' },
+    );
+    const refused = await refusedWith(url, auth, { NATS_USER: 'waymark', NATS_PASSWORD: 'nope' });
+    expect(refused.state).not.toBe('running');
+    expect(refused.last_error).toMatch(/authori[sz]ation/iu);
+    expect(refused.last_error).not.toContain('nope');
+  });
+});
