@@ -41,6 +41,7 @@ import {
   enroll,
   chooseContent,
   toJsonValue,
+  copyFields,
   eventView,
   unitInterval,
   compileSendTime,
@@ -595,11 +596,9 @@ class CustomerRun {
     ) {
       return cached.view;
     }
-    const view = {
-      ...(profile?.attributes ?? {}),
-      id: this.#work.customerId,
-      journey_active: active,
-    };
+    const view = copyFields({}, profile?.attributes ?? {});
+    view['id'] = this.#work.customerId;
+    view['journey_active'] = active;
     this.#viewCache = { profile, active, view };
     return view;
   }

@@ -35,21 +35,7 @@ export function eventView(event: {
   readonly payload: JsonObject;
   readonly id?: string | undefined;
 }): Record<string, unknown> {
-  const view: Record<string, unknown> = {};
-  const payload = event.payload;
-  for (const key in payload) {
-    // An own `__proto__` field (parsed JSON can have one) is copied as data, not as the prototype.
-    if (key === '__proto__') {
-      Object.defineProperty(view, key, {
-        value: payload[key],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      view[key] = payload[key];
-    }
-  }
+  const view = copyFields({}, event.payload);
   view['type'] = event.type;
   if (event.id !== undefined) view['id'] = event.id;
   view['customer_id'] = event.customerId;
@@ -60,6 +46,31 @@ export function eventView(event: {
     configurable: true,
   });
   return view;
+}
+
+/**
+ * Copies `source`'s own enumerable fields onto `target` and returns it: what `{ ...source, x }`
+ * does, without the slow path V8 takes for a spread followed by more fields (about 0.6 µs against
+ * 0.1 for a small profile; condition contexts are built per event). An own `__proto__` field
+ * (parsed JSON can have one) is copied as data, never as the prototype.
+ */
+export function copyFields(
+  target: Record<string, unknown>,
+  source: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  for (const key in source) {
+    if (key === '__proto__') {
+      Object.defineProperty(target, key, {
+        value: source[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      target[key] = source[key];
+    }
+  }
+  return target;
 }
 
 /** ISO-8601 text of an instant; null for one outside what a Date can hold (never throws). */

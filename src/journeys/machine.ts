@@ -17,7 +17,7 @@ import type {
   TimerKind,
 } from '../core/index.js';
 import type { CompiledJourney, CompiledStage, CompiledStep, ResolvedTarget } from './compile.js';
-import { eventView, isoInstant, type RenderContext } from './content.js';
+import { copyFields, eventView, isoInstant, type RenderContext } from './content.js';
 import type {
   CustomerPatch,
   JourneyEffect,
@@ -141,7 +141,10 @@ export class Run {
    * variants move during a run); the customer part only when the profile changed.
    */
   context(): RenderContext {
-    this.#customerView ??= { ...this.#attributes, id: this.customerId };
+    if (this.#customerView === null) {
+      this.#customerView = copyFields({}, this.#attributes);
+      this.#customerView['id'] = this.customerId;
+    }
     const event = this.event ?? this.#entering;
     const enrolledAt = this.enrollment.enrolledAt;
     return {
