@@ -234,22 +234,22 @@ export class CustomerMessages {
     const now = this.#run.now;
     const held = sendAt > now;
     const persistence = channel?.persistenceMs ?? null;
-    // One copy of the record per way out, with its fields assigned rather than spread in
-    // conditionally: this runs for every message, and the spreads showed in profiles.
+    // One copy of the record per way out, its fields assigned rather than spread in: this runs
+    // for every message, and the spreads showed in profiles.
     if (!held && this.#run.storeDeliveredChannels.has(message.channel)) {
-      const delivered: MessageRecord = {
-        ...message,
-        sendAt,
-        status: 'delivered',
-        sentAt: now,
-        updatedAt: now,
-      };
+      const delivered = copyMessage(message);
+      delivered.sendAt = sendAt;
+      delivered.status = 'delivered';
+      delivered.sentAt = now;
+      delivered.updatedAt = now;
       if (persistence !== null) delivered.expiresAt = sendAt + persistence;
       this.#run.out.messages.push(delivered);
       this.#run.messageEvent('message.sent', delivered, { delivered: true });
       return;
     }
-    const queued: MessageRecord = { ...message, sendAt, status: held ? 'deferred' : 'queued' };
+    const queued = copyMessage(message);
+    queued.sendAt = sendAt;
+    queued.status = held ? 'deferred' : 'queued';
     if (persistence !== null) queued.expiresAt = sendAt + persistence;
     const entry: JsonObject = {
       ...payload,
@@ -730,4 +730,39 @@ function round(x: number): number {
 
 function roundAll(values: Readonly<Record<string, number>>): JsonObject {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
+}
+
+/** `T` with every property present (optional ones may hold `undefined`). */
+type EveryField<T> = { [K in keyof Required<T>]: T[K] };
+
+/**
+ * A copy of a message record with every field present, so that setting `sendAt` or `expiresAt` on
+ * it changes a field instead of adding one: `{ ...message, sendAt }` on a record that lacks the
+ * field takes V8's slow path (0.65 against 0.02 µs), and this runs for every message. The return
+ * type makes a field left out of this list a compile error.
+ */
+function copyMessage(m: MessageRecord): EveryField<MessageRecord> {
+  return {
+    id: m.id,
+    customerId: m.customerId,
+    journeyId: m.journeyId,
+    enrollmentId: m.enrollmentId,
+    stepId: m.stepId,
+    channel: m.channel,
+    priority: m.priority,
+    status: m.status,
+    content: m.content,
+    idempotencyKey: m.idempotencyKey,
+    createdAt: m.createdAt,
+    sentAt: m.sentAt,
+    updatedAt: m.updatedAt,
+    error: m.error,
+    sendAt: m.sendAt,
+    attempts: m.attempts,
+    provider: m.provider,
+    providerMessageId: m.providerMessageId,
+    readAt: m.readAt,
+    engagedAt: m.engagedAt,
+    expiresAt: m.expiresAt,
+  };
 }
