@@ -1012,7 +1012,10 @@ class CustomerRun {
         const journeyId = stringValue(params['journey_id']) ?? '';
         // The event the rule fired on enrols, as an `entry.event` would (none for a delayed action).
         const event = this.#currentEvent;
-        const trigger = event === null ? cause : { ...cause, event: toJourneyEvent(event) };
+        const trigger =
+          event === null
+            ? cause
+            : { source: cause.source, name: cause.name, event: toJourneyEvent(event) };
         this.#enroll(journeyId, trigger, stringValue(params['stage']));
         return;
       }
