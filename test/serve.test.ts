@@ -56,6 +56,8 @@ async function serve(config: string, env: Record<string, string>) {
     { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<number | null>((done) => child.once('exit', done));
+  const stderr = { text: '' };
+  child.stderr?.on('data', (chunk: Buffer) => (stderr.text += chunk.toString()));
   cleanups.push(async () => {
     child.kill('SIGKILL');
     await exited;
@@ -71,7 +73,7 @@ async function serve(config: string, env: Record<string, string>) {
       reject(new Error(`serve exited with ${code}`));
     });
   });
-  return { url, child, exited };
+  return { url, child, exited, stderr };
 }
 
 async function until<T>(what: () => T | undefined, ms = 10_000): Promise<T> {
@@ -121,5 +123,39 @@ webhooks:
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('logs what `waymark validate` would warn about, once at start, and serves anyway', async () => {
+    const { url, stderr } = await serve(
+      `
+channels:
+  in_app: { provider: internal }
+journeys:
+  - id: orders
+    entry: { event: order.placed }
+    stages:
+      - id: s
+        steps:
+          - { id: pause, type: wait, duration: 2 days }
+          - { id: review, type: send, channel: in_app, content: { body: 'How was {{ event.properties.order_id }}?' } }
+`,
+      {},
+    );
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const warning = await until(() =>
+      stderr.text
+        .split('\n')
+        .filter((line) => line.includes('"config: '))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .at(0),
+    );
+    expect(warning).toMatchObject({
+      level: 'warn',
+      line: 11,
+      msg: expect.stringContaining(
+        "config: journeys[0].stages[0].steps[1]: step 'review' reads event.…",
+      ) as unknown,
+    });
+    expect(String(warning['file'])).toMatch(/waymark\.yaml$/u);
   });
 });

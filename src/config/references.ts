@@ -3,6 +3,7 @@ import { BUILTIN_ACTIONS, type Action, type ActionReference } from './action-sch
 import { closestName, listNames } from './closest-name.js';
 import type { SectionName, WaymarkConfig } from './config-schema.js';
 import { eventPatternProblem } from './event-types.js';
+import { eventReadsWithoutEvent } from './journey-event-reads.js';
 import { RESERVED_TARGETS, type JourneyDefinition } from './journey-schema.js';
 import type { ConfigPath, ProblemSeverity } from './problems.js';
 import type { RetryReference } from './retry-schema.js';
@@ -276,6 +277,16 @@ class ReferenceCheck {
         }
       });
     });
+
+    const templates = this.sections.templates;
+    const templateText = (name: string): string | undefined => {
+      const template =
+        templates !== undefined && Object.hasOwn(templates, name) ? templates[name] : undefined;
+      return template === undefined ? undefined : JSON.stringify(template);
+    };
+    for (const finding of eventReadsWithoutEvent(journey, at, templateText)) {
+      this.warning(finding.path, finding.message, 'key');
+    }
   }
 
   /** Records a duplicate-name error; used by the journey check for branches and variants. */

@@ -166,6 +166,14 @@ export async function openServerProcess(
   const log = jsonLogger((line) => {
     io.stderr(line);
   });
+  // What `waymark validate` would warn about, once at start: a deployment may skip validate.
+  for (const warning of loaded.warnings) {
+    log.warn(`config: ${warning.path}: ${warning.message}`, {
+      file: warning.file,
+      line: warning.line,
+      column: warning.column,
+    });
+  }
   const metrics = createMetrics({ log });
   const store = await openTargetStore(target, {
     listenDatabaseUrl: flags.listenDatabaseUrl ?? env['DATABASE_LISTEN_URL'],
