@@ -255,7 +255,7 @@ describe('through the HTTP API', () => {
       url: '/v1/journeys/tour',
       payload: { ...definition.definition, name: 'Tour v2' },
     });
-    expect(put.json()).toEqual({ version: 2, created: true });
+    expect(put.json()).toEqual({ version: 2, created: true, warnings: [] });
     await post('/v1/events', { ...signup, customer_id: 'amy' });
     await engine.runUntilIdle();
     const amy = (await app.inject({ url: '/v1/journeys/tour/customers/amy/status' })).json<{

@@ -496,13 +496,13 @@ describe('journeys', () => {
       payload: definition,
     });
     expect(put.statusCode).toBe(200);
-    expect(put.json()).toEqual({ version: 2, created: true });
+    expect(put.json()).toEqual({ version: 2, created: true, warnings: [] });
     const same = await h.app.inject({
       method: 'PUT',
       url: '/v1/journeys/onboarding',
       payload: definition,
     });
-    expect(same.json()).toEqual({ version: 2, created: false });
+    expect(same.json()).toEqual({ version: 2, created: false, warnings: [] });
     const after = await h.app.inject('/v1/journeys/onboarding');
     expect(after.json()).toMatchObject({ version: 2, name: 'Onboarding (short)' });
     expect(after.json().versions).toHaveLength(2);
@@ -516,6 +516,41 @@ describe('journeys', () => {
     expect(enrolled.json()).toMatchObject({ journey_version: 2, status: 'completed' });
   });
 
+  it('answers a PUT with what validate would warn about, and stores the journey anyway', async () => {
+    const put = await h.app.inject({
+      method: 'PUT',
+      url: '/v1/journeys/review_request',
+      payload: {
+        stages: [
+          {
+            id: 'only',
+            steps: [
+              { type: 'wait', duration: '2 days' },
+              {
+                id: 'ask',
+                type: 'send',
+                channel: 'in_app',
+                content: { body: 'How was {{ event.properties.order_id }}?' },
+              },
+            ],
+          },
+        ],
+      },
+    });
+    expect(put.statusCode).toBe(200);
+    expect(put.json()).toMatchObject({
+      version: 1,
+      created: true,
+      warnings: [
+        {
+          path: 'stages.0.steps.1',
+          message: expect.stringContaining("step 'ask' reads event.…") as unknown,
+        },
+      ],
+    });
+    expect((await h.app.inject('/v1/journeys/review_request')).statusCode).toBe(200);
+  });
+
   it('creates a new journey with PUT', async () => {
     const put = await h.app.inject({
       method: 'PUT',
@@ -525,7 +560,7 @@ describe('journeys', () => {
         stages: [{ id: 'only', steps: [{ type: 'wait', duration: '1 day' }] }],
       },
     });
-    expect(put.json()).toEqual({ version: 1, created: true });
+    expect(put.json()).toEqual({ version: 1, created: true, warnings: [] });
     const list = await h.app.inject('/v1/journeys');
     expect(list.json().items.map((j: { id: string }) => j.id)).toEqual(['onboarding', 'winback']);
   });

@@ -441,8 +441,12 @@ export function journeyVersionJson(v: JourneyVersionRecord): {
 /** `PUT /v1/journeys/{id}` */
 export const journeySavedSchema = named(
   'JourneySaved',
-  'The current version after the PUT; created is false when the definition was unchanged.',
-  z.object({ version: z.number().int(), created: z.boolean() }),
+  'The current version after the PUT; created is false when the definition was unchanged. warnings: what waymark validate would warn about in it (stored anyway), e.g. a step reading event.… where a run has no event.',
+  z.object({
+    version: z.number().int(),
+    created: z.boolean(),
+    warnings: z.array(z.object({ path: z.string(), message: z.string() })),
+  }),
 );
 
 /** `POST /v1/journeys/{id}/pause` and `/resume` */

@@ -24,6 +24,7 @@ export {
   type ProblemSeverity,
 } from './problems.js';
 export { configJsonSchema } from './json-schema.js';
+export { eventReadsWithoutEvent } from './journey-event-reads.js';
 export {
   configSchema,
   configShape,

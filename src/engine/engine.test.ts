@@ -244,6 +244,7 @@ describe('journey definitions', () => {
       expect(await engine.putJourney(id, described.definition)).toEqual({
         version: described.version,
         created: false,
+        warnings: [],
       });
     }
     const renewal = engine.describeJourney('renewal').definition as unknown as Record<
@@ -252,7 +253,11 @@ describe('journey definitions', () => {
     >;
     expect(JSON.stringify(renewal)).toContain('"offset":"-30 days"');
     const changed = { ...renewal, name: 'Renewal (v2)' };
-    expect(await engine.putJourney('renewal', changed)).toEqual({ version: 2, created: true });
+    expect(await engine.putJourney('renewal', changed)).toEqual({
+      version: 2,
+      created: true,
+      warnings: [],
+    });
     await engine.close();
   });
 });

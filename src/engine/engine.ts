@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import {
+  eventReadsWithoutEvent,
   journeySchema,
   type JourneyDefinition as ConfigJourney,
   type LoadedConfig,
@@ -139,6 +140,15 @@ export interface EngineOptions {
    * thrown away.
    */
   persistLearning?: boolean;
+}
+
+/** What `Engine.putJourney` stored, and what `waymark validate` would warn about in it. */
+export interface SavedJourney {
+  version: number;
+  /** False when the definition was unchanged (the current version stays). */
+  created: boolean;
+  /** Located like the problems of a 400 (`stages.0.steps.2`); the definition was stored anyway. */
+  warnings: { path: string; message: string }[];
 }
 
 /** What `Engine.enroll` did: enrolled (with the enrollment) or rejected (with the reason). */
@@ -937,10 +947,7 @@ export class Engine {
    * Replaces a journey's definition: validated like config, stored as a new version when it
    * changed. Customers already enrolled finish on their version.
    */
-  async putJourney(
-    journeyId: string,
-    input: unknown,
-  ): Promise<{ version: number; created: boolean }> {
+  async putJourney(journeyId: string, input: unknown): Promise<SavedJourney> {
     const parsed = journeySchema.safeParse(input);
     if (!parsed.success) {
       throw new InvalidInputError('invalid journey definition', {
@@ -976,13 +983,17 @@ export class Engine {
       journeyHash(definition),
       this.clock.now(),
     );
+    const templates = this.#config.config.templates;
+    const warnings = eventReadsWithoutEvent(definition, [], (name) =>
+      Object.hasOwn(templates, name) ? JSON.stringify(templates[name]) : undefined,
+    ).map((w) => ({ path: w.path.join('.'), message: w.message }));
     const others = this.#config.config.journeys.filter((j) => j.id !== journeyId);
     this.#config = {
       ...this.#config,
       config: { ...this.#config.config, journeys: [...others, definition] },
     };
     await this.#recompile();
-    return saved;
+    return { ...saved, warnings };
   }
 
   /** Metrics of one journey from the store. */

@@ -4,6 +4,7 @@ export type {
   EngineOptions,
   EnrollOutcome,
   EnrollCommandOptions,
+  SavedJourney,
   FeedbackVerification,
   JourneyMetrics,
 } from './engine.js';
