@@ -103,3 +103,35 @@ describe('journeys from the config loader', () => {
     expect(s.timers.size).toBe(0);
   });
 });
+
+describe('the enrolling-event example of docs/journeys.md ("What steps read")', () => {
+  it('loads without warnings and thanks, then asks about the same order a week later', () => {
+    const markdown = readFileSync(DOCS, 'utf8');
+    const block = [...markdown.matchAll(/```yaml\n([\s\S]*?)```/g)].find((m) =>
+      m[1]?.includes('order_follow_up'),
+    );
+    if (block?.[1] === undefined)
+      throw new Error('docs/journeys.md lost its order_follow_up example');
+    const loaded = loadConfigFromString(block[1], 'docs/journeys.md');
+    expect(loaded.warnings.filter((w) => w.message.includes('reads event.'))).toEqual([]);
+    const definition = loaded.config.journeys[0];
+    if (definition === undefined) throw new Error('the example defines no journey');
+    const journey = compileJourney(definition, 1);
+    const s = new JourneyScenario(journey, { id: 'cus_1', attributes: {} }, { start: START });
+    s.enroll({
+      source: 'event',
+      event: {
+        type: 'order.placed',
+        customerId: 'cus_1',
+        occurredAt: START,
+        receivedAt: START,
+        payload: { properties: { order_id: 'A-17' } },
+        seq: 1,
+      },
+    });
+    s.wait(7 * DAY);
+    expect(
+      s.effects.flatMap((e) => (e.type === 'send_message' ? [e.message.content['body']] : [])),
+    ).toEqual(['Thanks for order A-17!', 'How was order A-17?']);
+  });
+});
