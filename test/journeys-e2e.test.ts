@@ -414,6 +414,12 @@ journeys:
           - { id: hello, type: send, channel: in_app, content: { body: "Invited by {{ event.properties.inviter | default: 'nobody' }}" } }
           - { id: later, type: wait, duration: 1 day }
           - { id: remind, type: send, channel: in_app, content: { body: "{{ journey.entry_event.properties.inviter | default: 'Nobody' }} is waiting" } }
+  - id: orders
+    entry: { event: order.placed, re_entry: always }
+    stages:
+      - id: s
+        steps:
+          - { id: note, type: send, channel: in_app, content: { body: "{{ event.type }} {{ event.properties.order_id }}" } }
 `;
   let app: FastifyInstance;
   let engine: Engine;
@@ -456,6 +462,26 @@ journeys:
         .json<{ messages: { content: { body: string } }[] }>()
         .messages.map((m) => m.content.body),
     ).toEqual(['Invited by Sam', 'Sam is waiting']);
+  });
+
+  it("a journey test enters with the journey's own entry event type; an API enrollment with waymark.enroll", async () => {
+    const tested = await app.inject({
+      method: 'POST',
+      url: '/v1/journeys/orders/test',
+      payload: { entry_properties: { order_id: 'A-1' } },
+    });
+    expect(
+      tested
+        .json<{ messages: { content: { body: string } }[] }>()
+        .messages.map((m) => m.content.body),
+    ).toEqual(['order.placed A-1']);
+    const enrolled = await app.inject({
+      method: 'POST',
+      url: '/v1/journeys/orders/enroll',
+      payload: { customer_id: 'ola', entry_properties: { order_id: 'B-2' } },
+    });
+    expect(enrolled.statusCode).toBe(201);
+    expect(await bodies('ola')).toEqual(['waymark.enroll B-2']);
   });
 
   it('answers entry_properties that are not an object with a located 400', async () => {

@@ -165,9 +165,14 @@ export interface EnrollCommandOptions {
   /**
    * Properties of the enrollment (Braze's canvas entry properties): the journey's first steps read
    * them as `event.properties.x`, every step as `journey.entry_event.properties.x`; the entering
-   * event's type is `waymark.enroll`.
+   * event's type is `entryEventType`.
    */
   readonly entryProperties?: JsonObject | undefined;
+  /**
+   * The type of that entering event (default `waymark.enroll`); a journey test uses the journey's
+   * `entry.event`, so the journey sees what its real entering event would show.
+   */
+  readonly entryEventType?: string | undefined;
 }
 
 /** A prediction's live score of one customer (`GET /v1/customers/{id}/predictions`). */
@@ -833,6 +838,7 @@ export class Engine {
     const eventId = await this.#command(customerId, 'waymark.enroll', {
       journey_id: journeyId,
       ...(options.entryProperties === undefined ? {} : { properties: options.entryProperties }),
+      ...(options.entryEventType === undefined ? {} : { entry_type: options.entryEventType }),
     });
     const decisions = await this.store.listDecisions({ customerId, limit: 100 });
     const decision = decisions.find((d) => d.kind === 'api_enroll' && d.subject === eventId);

@@ -365,7 +365,10 @@ class CustomerRun {
         const properties = event.payload['properties'];
         const entering =
           typeof properties === 'object' && properties !== null && !Array.isArray(properties)
-            ? toJourneyEvent(event)
+            ? {
+                ...toJourneyEvent(event),
+                type: stringField(event.payload, 'entry_type') ?? event.type,
+              }
             : null;
         const result = this.#enroll(
           journeyId ?? '',

@@ -176,8 +176,11 @@ export async function simulateJourney(options: JourneyTestOptions): Promise<Jour
     until: options.until ?? options.start + 365 * DAY_MS,
     seed: options.seed,
     prepare: async (engine) => {
+      // Entered as its real entering event would enter it (type included), when it has one.
+      const entry = options.config.config.journeys.find((j) => j.id === options.journeyId)?.entry;
       await engine.enroll(options.journeyId, customer.id, {
         entryProperties: options.entryProperties,
+        entryEventType: options.entryProperties === undefined ? undefined : entry?.event,
       });
     },
     stopWhen: async (engine) =>
