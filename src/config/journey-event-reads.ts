@@ -19,7 +19,7 @@ import type { ConfigPath } from './problems.js';
 export function eventReadsWithoutEvent(
   journey: JourneyDefinition,
   at: ConfigPath,
-  templateText: (name: string) => string | undefined,
+  templates: Readonly<Record<string, unknown>> | undefined,
 ): { path: ConfigPath; message: string }[] {
   const stageIndex = new Map(journey.stages.map((stage, s) => [stage.id, s]));
   type Position = readonly [stage: number, step: number];
@@ -97,9 +97,9 @@ export function eventReadsWithoutEvent(
     stage.steps.forEach((step, i) => {
       // A wait_for_event's own conditions read the event that arrives: always there.
       if (step.type === 'wait_for_event' || !withoutEvent.has(key([s, i]))) return;
-      const template =
-        step.type === 'send' && step.template !== undefined ? templateText(step.template) : '';
-      if (!readsEvent(JSON.stringify(step)) && !readsEvent(template ?? '')) return;
+      const template = sentTemplate(step, templates);
+      const readsInTemplate = template !== undefined && readsEvent(JSON.stringify(template));
+      if (!readsEvent(JSON.stringify(step)) && !readsInTemplate) return;
       findings.push({
         path: [...at, 'stages', s, 'steps', i],
         message: `step '${step.id}' reads event.… but can run after a timed wait or a timeout, where there is no event and it reads as empty; journey.entry_event keeps the event that enrolled the customer`,
@@ -107,6 +107,16 @@ export function eventReadsWithoutEvent(
     });
   });
   return findings;
+}
+
+/** The template a send step names, when the config defines it. */
+function sentTemplate(
+  step: JourneyDefinition['stages'][number]['steps'][number],
+  templates: Readonly<Record<string, unknown>> | undefined,
+): unknown {
+  if (step.type !== 'send' || step.template === undefined || templates === undefined)
+    return undefined;
+  return Object.hasOwn(templates, step.template) ? templates[step.template] : undefined;
 }
 
 /** Whether JSON text of a step or template reads the `event` root: a placeholder or a condition field. */

@@ -278,13 +278,7 @@ class ReferenceCheck {
       });
     });
 
-    const templates = this.sections.templates;
-    const templateText = (name: string): string | undefined => {
-      const template =
-        templates !== undefined && Object.hasOwn(templates, name) ? templates[name] : undefined;
-      return template === undefined ? undefined : JSON.stringify(template);
-    };
-    for (const finding of eventReadsWithoutEvent(journey, at, templateText)) {
+    for (const finding of eventReadsWithoutEvent(journey, at, this.sections.templates)) {
       this.warning(finding.path, finding.message, 'key');
     }
   }

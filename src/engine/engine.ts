@@ -989,10 +989,9 @@ export class Engine {
       journeyHash(definition),
       this.clock.now(),
     );
-    const templates = this.#config.config.templates;
-    const warnings = eventReadsWithoutEvent(definition, [], (name) =>
-      Object.hasOwn(templates, name) ? JSON.stringify(templates[name]) : undefined,
-    ).map((w) => ({ path: w.path.join('.'), message: w.message }));
+    const warnings = eventReadsWithoutEvent(definition, [], this.#config.config.templates).map(
+      (w) => ({ path: w.path.join('.'), message: w.message }),
+    );
     const others = this.#config.config.journeys.filter((j) => j.id !== journeyId);
     this.#config = {
       ...this.#config,

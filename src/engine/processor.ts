@@ -43,6 +43,7 @@ import {
   toJsonValue,
   copyFields,
   eventView,
+  isoInstant,
   unitInterval,
   compileSendTime,
   DEFAULT_SEND_TIME_WINDOW_MS,
@@ -1515,7 +1516,7 @@ function journeyContext(e: EnrollmentRecord): Record<string, unknown> {
     status: e.status,
     // Formatted when read, like the event's `timestamp`.
     get enrolled_at() {
-      return new Date(e.enrolledAt).toISOString();
+      return isoInstant(e.enrolledAt);
     },
     enrollment_id: e.id,
   };

@@ -89,7 +89,7 @@ export {
 export { InvalidJourneyError, type JourneyProblem } from './errors.js';
 export { journeyHash, stableStringify, unitInterval } from './hashing.js';
 export { SPLIT_HOLDOUT, chooseContent, contentPoint, readField } from './steps.js';
-export { copyFields, eventView, toJsonValue } from './content.js';
+export { copyFields, eventView, isoInstant, toJsonValue } from './content.js';
 export {
   readState as readRuntimeState,
   type RuntimeState,

@@ -30,9 +30,10 @@ export interface MetricsOptions {
   clock?: Clock;
   /**
    * How long `journey_active_enrollments` is reused before the store is read again, ms (default
-   * 5,000). Counting every journey's enrollments by stage reads an index as large as the
-   * enrollments table, on every scrape; a dashboard polling once a second, or several Prometheus
-   * servers, would repeat that scan without learning anything new. 0 reads it at every scrape.
+   * 5,000). On PostgreSQL counting every journey's enrollments by stage reads an index as large as
+   * the enrollments table (the embedded store keeps the counts in a table of their own); a
+   * dashboard polling once a second, or several Prometheus servers, would repeat that scan without
+   * learning anything new. 0 reads it at every scrape.
    */
   journeyCountsRefreshMs?: number;
 }

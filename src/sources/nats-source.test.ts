@@ -20,7 +20,7 @@ import { systemClock, type Logger } from '../core/index.js';
 import { Engine } from '../engine/index.js';
 import { createMetrics, type Metrics } from '../observability/index.js';
 import { openSqliteStore } from '../store/index.js';
-import { NatsEventSource, openSources, type SourceHealth } from './index.js';
+import { NatsEventSource, openSources, type EventSource, type SourceHealth } from './index.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const required = process.env['WAYMARK_REQUIRE_NATS'] === '1';
@@ -626,15 +626,16 @@ async function natsServerWith(auth: string[]): Promise<string> {
 }
 
 describe.skipIf(NATS_SERVER === undefined)('NATS source authentication', () => {
-  async function consumesWith(
+  /** An engine and a source on `url` with `auth`, secrets read from `env`; stopped after the test. */
+  async function startSource(
     url: string,
+    stream: string,
+    filter: string,
     auth: Record<string, unknown>,
     env: Record<string, string>,
-    publisher: { token: string } | { user: string; pass: string },
-  ): Promise<void> {
-    const stream = `WAYMARK_AUTH_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  ): Promise<{ engine: Engine; source: EventSource }> {
     const engine = await openEngine(await dataFile());
-    const [source] = openSources([settings(stream, 'auth.>', { url, auth })], {
+    const [source] = openSources([settings(stream, filter, { url, auth })], {
       ingest: (events) => engine.ingest(events),
       env,
     });
@@ -644,6 +645,17 @@ describe.skipIf(NATS_SERVER === undefined)('NATS source authentication', () => {
       await source.close();
       await engine.close();
     });
+    return { engine, source };
+  }
+
+  async function consumesWith(
+    url: string,
+    auth: Record<string, unknown>,
+    env: Record<string, string>,
+    publisher: { token: string } | { user: string; pass: string },
+  ): Promise<void> {
+    const stream = `WAYMARK_AUTH_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    const { engine, source } = await startSource(url, stream, 'auth.>', auth, env);
     await until(async () => ((await source.health()).state === 'running' ? true : undefined));
     const client = await connect({ servers: url, ...publisher });
     cleanups.push(() => client.drain());
@@ -661,17 +673,7 @@ describe.skipIf(NATS_SERVER === undefined)('NATS source authentication', () => {
     auth: Record<string, unknown>,
     env: Record<string, string>,
   ): Promise<SourceHealth> {
-    const engine = await openEngine(await dataFile());
-    const [source] = openSources([settings('WAYMARK_AUTH_REFUSED', 'refused.>', { url, auth })], {
-      ingest: (events) => engine.ingest(events),
-      env,
-    });
-    if (source === undefined) throw new Error('no source');
-    source.start();
-    cleanups.push(async () => {
-      await source.close();
-      await engine.close();
-    });
+    const { source } = await startSource(url, 'WAYMARK_AUTH_REFUSED', 'refused.>', auth, env);
     // Refused credentials are a failure the source reports and retries, never a crash.
     return until(async () => {
       const health = await source.health();
